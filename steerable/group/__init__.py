@@ -1,0 +1,22 @@
+"""Groups, their elements and real orthogonal representations, with harmonic analysis.
+
+Planar groups ``C_N``, ``D_N``, ``SO(2)``, ``O(2)`` and spatial groups ``SO(3)``, ``O(3)``;
+every representation is stored as irreps plus an orthogonal change of basis.
+"""
+from .group import Group, GroupElement
+from .irrep import IrreducibleRepresentation
+from .representation import Representation, change_basis, directsum, tensor_product
+from .planar import CyclicGroup, DihedralGroup, SO2, O2, cyclic_group, dihedral_group, o2_group, so2_group, trivial_group
+from .spatial import SO3, O3, so3_group, o3_group
+from .clebsch_gordan import clebsch_gordan, decompose_irreps_tensor
+from .decompose import decompose_representation, intertwiner_basis
+from .fourier import FourierTransform, fourier_matrix, inverse_fourier_matrix
+
+__all__ = [
+    "Group", "GroupElement", "IrreducibleRepresentation", "Representation",
+    "change_basis", "directsum", "tensor_product",
+    "CyclicGroup", "DihedralGroup", "SO2", "O2", "SO3", "O3",
+    "cyclic_group", "dihedral_group", "so2_group", "o2_group", "so3_group", "o3_group", "trivial_group",
+    "clebsch_gordan", "decompose_irreps_tensor", "decompose_representation", "intertwiner_basis",
+    "FourierTransform", "fourier_matrix", "inverse_fourier_matrix",
+]

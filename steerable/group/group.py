@@ -1,0 +1,318 @@
+"""Abstract compact groups and their elements.
+
+A :class:`Group` is a compact group ``G`` whose elements are stored by a canonical
+parameter (an ``int`` for ``C_N``, an angle for ``SO(2)``, a unit quaternion for
+``SO(3)``...).  Every concrete group implements a handful of primitive operations on
+these parameters (composition, inverse, conversion between parametrisations, irrep
+matrices); everything else (representations, subgroups, harmonic analysis) is built
+generically on top of them.
+
+Properties guaranteed by every group::
+
+    (g @ h) @ k == g @ (h @ k),   g @ ~g == G.identity,   G.element(g.to(p), p) == g
+
+Example:
+    >>> from steerable.group import cyclic_group
+    >>> G = cyclic_group(4)
+    >>> g = G.element(1)
+    >>> (g @ g @ g @ g) == G.identity
+    True
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .irrep import IrreducibleRepresentation
+    from .representation import Representation
+
+__all__ = ["Group", "GroupElement", "SubgroupTriple"]
+
+
+class GroupElement:
+    """An element of a :class:`Group`, stored by the group's canonical parameter.
+
+    Supports ``g @ h`` (composition), ``~g`` (inverse), ``==`` and hashing.
+    """
+
+    __slots__ = ("group", "value", "_key")
+
+    def __init__(self, group: "Group", value: Any) -> None:
+        self.group = group
+        self.value = value
+        self._key = group._hash_key(value)
+
+    def __matmul__(self, other: "GroupElement") -> "GroupElement":
+        if not isinstance(other, GroupElement):
+            raise TypeError(f"can only compose with a GroupElement, got {type(other).__name__}")
+        if other.group != self.group:
+            raise ValueError(
+                f"cannot compose elements of different groups: {self.group.name} and {other.group.name}"
+            )
+        return GroupElement(self.group, self.group._combine(self.value, other.value))
+
+    def __invert__(self) -> "GroupElement":
+        return GroupElement(self.group, self.group._inverse(self.value))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GroupElement):
+            return NotImplemented
+        return self.group == other.group and self.group._equal(self.value, other.value)
+
+    def __hash__(self) -> int:
+        return hash((self.group.name, self._key))
+
+    def to(self, param: str) -> Any:
+        """This element in the parametrisation ``param`` (see ``Group.parametrisations``)."""
+        return self.group._to_param(self.value, param)
+
+    @property
+    def param(self) -> str:
+        return self.group.parametrisations[0]
+
+    def __repr__(self) -> str:
+        return f"{self.group.name}[{self.group._repr_value(self.value)}]"
+
+
+SubgroupTriple = tuple["Group", Callable[[GroupElement], GroupElement], Callable[[GroupElement], "GroupElement | None"]]
+
+
+class Group(ABC):
+    """A compact group.
+
+    Subclasses implement the primitive operations on canonical parameter values
+    (``_combine``, ``_inverse``, ``_canonical``, ``_equal``, ``_hash_key``, ``_from_param``,
+    ``_to_param``, ``_irrep_matrix``, ``_irrep_ids``) and the subgroup table
+    (``_subgroup``).  Two groups compare equal iff they have the same ``name``.
+    """
+
+    #: parametrisation names accepted by :meth:`element` and :meth:`GroupElement.to`;
+    #: the first one is the canonical parametrisation.
+    parametrisations: tuple[str, ...] = ()
+    #: whether the group is a continuous (Lie) group.
+    continuous: bool = False
+
+    def __init__(self, name: str, maxfreq: int | None = None) -> None:
+        self.name = name
+        self.maxfreq = maxfreq
+        self._irreps: dict[tuple, "IrreducibleRepresentation"] = {}
+        self._subgroups: dict[Hashable, SubgroupTriple] = {}
+        # caches of numerical constructions; per group instance, never global
+        self._cache: dict[Hashable, Any] = {}
+
+    # ------------------------------------------------------------------ elements
+    def element(self, value: Any, param: str | None = None) -> GroupElement:
+        """Build an element from ``value`` given in parametrisation ``param`` (default: canonical)."""
+        param = self.parametrisations[0] if param is None else param
+        if param not in self.parametrisations:
+            raise ValueError(
+                f"{self.name} has no parametrisation {param!r}; expected one of {self.parametrisations}"
+            )
+        return GroupElement(self, self._canonical(self._from_param(value, param)))
+
+    @property
+    def identity(self) -> GroupElement:
+        return GroupElement(self, self._identity_value())
+
+    @property
+    def elements(self) -> list[GroupElement]:
+        """All elements (finite groups only)."""
+        raise ValueError(f"{self.name} is a continuous group and has no finite list of elements")
+
+    def order(self) -> int:
+        """Number of elements; -1 for continuous groups."""
+        return -1 if self.continuous else len(self.elements)
+
+    @property
+    def generators(self) -> list[GroupElement]:
+        """Elements generating a dense subgroup: constraints imposed on them hold on all of G."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator | int | None = None) -> GroupElement:
+        """A Haar-random element (seeded by ``rng``)."""
+        rng = np.random.default_rng(rng)
+        return GroupElement(self, self._canonical(self._sample_value(rng)))
+
+    def grid(self, kind: str = "regular", N: int | None = None, **kwargs: Any) -> list[GroupElement]:
+        """A grid of elements; finite groups return all elements for ``kind='regular'``."""
+        if not self.continuous and kind in ("regular", "all"):
+            return self.elements
+        raise ValueError(f"{self.name} has no grid of kind {kind!r}")
+
+    def testing_elements(self) -> list[GroupElement]:
+        """A small set of elements for tests: all elements of a finite group, a grid otherwise."""
+        if not self.continuous:
+            return self.elements
+        return self.grid("regular", 8) if "regular" in self.grid_kinds else self.grid("rand", 8)
+
+    grid_kinds: tuple[str, ...] = ("regular",)
+
+    # ------------------------------------------------------------------ irreps
+    def irrep(self, *id: Any) -> "IrreducibleRepresentation":
+        """The irreducible representation with identifier ``id`` (cached per group)."""
+        from .irrep import IrreducibleRepresentation
+
+        key = self._normalise_irrep_id(id)
+        if key not in self._irreps:
+            info = self._irrep_info(key)  # raises ValueError for a non-existing irrep
+            self._irreps[key] = IrreducibleRepresentation(self, key, **info)
+        return self._irreps[key]
+
+    def irreps(self) -> list["IrreducibleRepresentation"]:
+        """All irreps (up to ``maxfreq`` for continuous groups)."""
+        return [self.irrep(*i) for i in self._irrep_ids()]
+
+    def irreps_up_to(self, L: int) -> list["IrreducibleRepresentation"]:
+        """Irreps of frequency ``<= L`` (all irreps of a finite group with that frequency)."""
+        if self.continuous:
+            return [self.irrep(*i) for i in self._irrep_ids_up_to(L)]
+        return [psi for psi in self.irreps() if psi.attributes.get("frequency", 0) <= L]
+
+    def _irrep_ids_up_to(self, L: int) -> list[tuple]:
+        return self._irrep_ids()
+
+    @property
+    def trivial_representation(self) -> "IrreducibleRepresentation":
+        return self.irrep(*self._trivial_id())
+
+    def _normalise_irrep_id(self, id: tuple) -> tuple:
+        if len(id) == 1 and isinstance(id[0], tuple):
+            id = id[0]
+        return tuple(int(i) for i in id)
+
+    # ------------------------------------------------------------------ subgroups
+    def subgroup(self, id: Hashable) -> SubgroupTriple:
+        """``(H, inclusion, restriction)`` for the subgroup with identifier ``id``.
+
+        ``inclusion`` maps elements of ``H`` to elements of this group; ``restriction``
+        maps an element of this group to the corresponding element of ``H`` (or ``None``
+        if it does not lie in ``H``).  Raises ``ValueError`` for an invalid ``id``.
+        """
+        key = self._normalise_subgroup_id(id)
+        if key not in self._subgroups:
+            self._subgroups[key] = self._subgroup(key)
+        return self._subgroups[key]
+
+    def _normalise_subgroup_id(self, id: Hashable) -> Hashable:
+        return id
+
+    @abstractmethod
+    def _subgroup(self, id: Hashable) -> SubgroupTriple: ...
+
+    # ------------------------------------------------------------------ representations
+    @property
+    def regular_representation(self) -> "Representation":
+        from .constructions import regular_representation
+
+        return regular_representation(self)
+
+    def bl_regular_representation(self, L: int) -> "Representation":
+        """Band-limited regular representation: each irrep of frequency <= L, d/e times."""
+        from .constructions import bl_regular_representation
+
+        return bl_regular_representation(self, L)
+
+    def quotient_representation(self, subgroup_id: Hashable) -> "Representation":
+        from .constructions import quotient_representation
+
+        return quotient_representation(self, subgroup_id)
+
+    def induced_representation(self, subgroup_id: Hashable, repr: "Representation") -> "Representation":
+        from .constructions import induced_representation
+
+        return induced_representation(self, subgroup_id, repr)
+
+    # ------------------------------------------------------------------ primitives
+    @abstractmethod
+    def _identity_value(self) -> Any: ...
+
+    @abstractmethod
+    def _combine(self, a: Any, b: Any) -> Any: ...
+
+    @abstractmethod
+    def _inverse(self, a: Any) -> Any: ...
+
+    @abstractmethod
+    def _canonical(self, a: Any) -> Any: ...
+
+    @abstractmethod
+    def _equal(self, a: Any, b: Any) -> bool: ...
+
+    @abstractmethod
+    def _hash_key(self, a: Any) -> Hashable: ...
+
+    @abstractmethod
+    def _from_param(self, value: Any, param: str) -> Any: ...
+
+    @abstractmethod
+    def _to_param(self, value: Any, param: str) -> Any: ...
+
+    @abstractmethod
+    def _sample_value(self, rng: np.random.Generator) -> Any: ...
+
+    @abstractmethod
+    def _irrep_ids(self) -> list[tuple]: ...
+
+    @abstractmethod
+    def _trivial_id(self) -> tuple: ...
+
+    @abstractmethod
+    def _irrep_info(self, id: tuple) -> dict[str, Any]:
+        """``dict(size=.., type='R'|'C'|'H', attributes=..)``; ValueError if no such irrep."""
+
+    @abstractmethod
+    def _irrep_matrix(self, id: tuple, value: Any) -> np.ndarray: ...
+
+    def _irrep_matrices(self, id: tuple, values: Sequence[Any]) -> np.ndarray:
+        """Batched irrep matrices; groups override this with a vectorised version."""
+        return np.stack([self._irrep_matrix(id, v) for v in values])
+
+    def _repr_value(self, value: Any) -> str:
+        return repr(value)
+
+    # Lie-algebra data, for continuous groups: matrices of d(psi)(X_a) for a basis X_a of
+    # the Lie algebra of the identity component.  Used to split representations into
+    # isotypic components through the Casimir operator.
+    def _irrep_lie_algebra(self, id: tuple) -> list[np.ndarray]:
+        return []
+
+    def _lie_algebra_dim(self) -> int:
+        return 0
+
+    def _lie_exp(self, a: int, t: float) -> GroupElement:
+        """``exp(t X_a)`` for the a-th Lie algebra basis element."""
+        raise ValueError(f"{self.name} has no Lie algebra")
+
+    def _restricted_lie_algebra(self, subgroup_id: Hashable, psi: "IrreducibleRepresentation") -> list[np.ndarray] | None:
+        """``d psi`` on the Lie algebra of a continuous subgroup; ``None``: finite differences."""
+        return None
+
+    def _irreps_with_casimir(self, c: float) -> list["IrreducibleRepresentation"]:
+        """Irreps on which the Casimir ``-sum_a d psi(X_a)^2`` acts as the scalar ``c``."""
+        raise ValueError(f"{self.name} has no Casimir operator")
+
+    def _irrep_sort_key(self, id: tuple) -> tuple:
+        return tuple(reversed(id))
+
+    # ------------------------------------------------------------------ misc
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Group) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def _check_element(self, g: Any) -> GroupElement:
+        if not isinstance(g, GroupElement):
+            raise TypeError(f"expected an element of {self.name}, got {type(g).__name__}")
+        if g.group != self:
+            raise ValueError(f"expected an element of {self.name}, got an element of {g.group.name}")
+        return g
+
+    def elements_from(self, values: Iterable[Any], param: str | None = None) -> list[GroupElement]:
+        return [self.element(v, param) for v in values]
