@@ -111,7 +111,12 @@ class Group(ABC):
             raise ValueError(
                 f"{self.name} has no parametrisation {param!r}; expected one of {self.parametrisations}"
             )
-        return GroupElement(self, self._canonical(self._from_param(value, param)))
+        try:
+            canonical = self._canonical(self._from_param(value, param))
+        except (TypeError, ValueError, IndexError) as err:
+            # malformed values (wrong type/length, non-numbers) surface as ValueError with context
+            raise ValueError(f"invalid {self.name} element {value!r} in parametrisation {param!r}: {err}") from err
+        return GroupElement(self, canonical)
 
     @property
     def identity(self) -> GroupElement:
@@ -181,7 +186,14 @@ class Group(ABC):
     def _normalise_irrep_id(self, id: tuple) -> tuple:
         if len(id) == 1 and isinstance(id[0], tuple):
             id = id[0]
-        return tuple(int(i) for i in id)
+        try:
+            key = tuple(int(i) for i in id)
+            ok = all(k == i for k, i in zip(key, id))  # rejects 1.5 and '1' (int() would truncate/parse)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"irrep ids of {self.name} are integers, got {id!r}")
+        return key
 
     # ------------------------------------------------------------------ subgroups
     def subgroup(self, id: Hashable) -> SubgroupTriple:

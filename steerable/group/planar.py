@@ -43,6 +43,25 @@ def _wrap(theta: float) -> float:
     return 0.0 if TWO_PI - theta < 1e-12 else theta
 
 
+def _planar_matrix(name: str, value: Any, rotations_only: bool) -> tuple[int, float]:
+    """``(f, theta)`` of a 2x2 orthogonal matrix ``R(theta) F^f``; ValueError for anything else."""
+    m = np.asarray(value, dtype=np.float64)
+    if m.shape != (2, 2) or not np.all(np.isfinite(m)) or np.abs(m.T @ m - np.eye(2)).max() > 1e-6:
+        raise ValueError(f"a {name} matrix must be a 2x2 orthogonal matrix; got {value!r}")
+    f = int(np.linalg.det(m) < 0)
+    if f and rotations_only:
+        raise ValueError(f"{name} has only rotations (det 1); got the reflection {value!r}")
+    m = m @ _F if f else m
+    return f, math.atan2(m[1, 0], m[0, 0])
+
+
+def _finite_angle(name: str, theta: Any) -> float:
+    theta = float(theta)
+    if not math.isfinite(theta):
+        raise ValueError(f"{name} angles must be finite, got {theta}")
+    return theta
+
+
 def _planar_irrep(j: int, k: int, size: int, f: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """Batched ``psi_(j,k)(f, theta)``; ``f`` and ``theta`` are arrays of equal length."""
     if size == 1:
@@ -133,7 +152,7 @@ class CyclicGroup(_PlanarGroup):
                 raise ValueError(f"C{self.N} element index must be an integer, got {value!r}")
             return int(value)
         if param == "MAT":
-            value = math.atan2(value[1][0], value[0][0])
+            value = _planar_matrix(self.name, value, rotations_only=True)[1]
         k = float(value) * self.N / TWO_PI
         if abs(k - round(k)) > 1e-6:
             raise ValueError(f"angle {value} is not a multiple of 2pi/{self.N}, so not an element of C{self.N}")
@@ -232,14 +251,13 @@ class DihedralGroup(_PlanarGroup):
 
     def _from_param(self, value: Any, param: str) -> tuple[int, int]:
         if param == "MAT":
-            m = np.asarray(value, dtype=float)
-            f = int(np.linalg.det(m) < 0)
-            m = m @ _F if f else m
-            value = (f, math.atan2(m[1, 0], m[0, 0]))
+            value = _planar_matrix(self.name, value, rotations_only=False)
             param = "(int, radians)"
         f, r = value
         if int(f) not in (0, 1):
             raise ValueError(f"flip component of a D{self.N} element must be 0 or 1, got {f!r}")
+        if param == "(int, int)" and not float(r).is_integer():
+            raise ValueError(f"rotation index of a D{self.N} element must be an integer, got {r!r}")
         if param == "(int, radians)":
             k = float(r) * self.N / TWO_PI
             if abs(k - round(k)) > 1e-6:
@@ -355,7 +373,7 @@ class SO2(_PlanarGroup):
         return _wrap(-a)
 
     def _canonical(self, a: Any) -> float:
-        return _wrap(a)
+        return _wrap(_finite_angle("SO(2)", a))
 
     def _equal(self, a: float, b: float) -> bool:
         d = abs(a - b) % TWO_PI
@@ -366,7 +384,7 @@ class SO2(_PlanarGroup):
 
     def _from_param(self, value: Any, param: str) -> float:
         if param == "MAT":
-            return math.atan2(value[1][0], value[0][0])
+            return _planar_matrix(self.name, value, rotations_only=True)[1]
         return float(value)
 
     def _to_param(self, value: float, param: str) -> Any:
@@ -471,7 +489,7 @@ class O2(_PlanarGroup):
     def _canonical(self, a: Any) -> tuple[int, float]:
         if int(a[0]) not in (0, 1):
             raise ValueError(f"flip component of an O(2) element must be 0 or 1, got {a[0]!r}")
-        return (int(a[0]), _wrap(a[1]))
+        return (int(a[0]), _wrap(_finite_angle("O(2)", a[1])))
 
     def _equal(self, a: tuple, b: tuple) -> bool:
         d = abs(a[1] - b[1]) % TWO_PI
@@ -482,10 +500,7 @@ class O2(_PlanarGroup):
 
     def _from_param(self, value: Any, param: str) -> tuple[int, float]:
         if param == "MAT":
-            m = np.asarray(value, dtype=float)
-            f = int(np.linalg.det(m) < 0)
-            m = m @ _F if f else m
-            return (f, math.atan2(m[1, 0], m[0, 0]))
+            return _planar_matrix(self.name, value, rotations_only=False)
         return (value[0], float(value[1]))
 
     def _to_param(self, value: tuple, param: str) -> Any:

@@ -185,7 +185,8 @@ class Representation:
         )
 
     def __hash__(self) -> int:
-        return hash((self.group.name, self.name, tuple(self.irrep_ids)))
+        # only what __eq__ compares exactly (the name is not compared): equal => equal hashes
+        return hash((self.group.name, tuple(self.irrep_ids)))
 
     def __repr__(self) -> str:
         return f"{self.group.name}|[{self.name}]:{self.size}"

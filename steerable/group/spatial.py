@@ -159,7 +159,10 @@ class SO3(Group):
         return M.quat_inverse(a)
 
     def _canonical(self, a: Any) -> np.ndarray:
-        return M.quat_canonical(np.asarray(a, dtype=np.float64).reshape(4))
+        q = np.asarray(a, dtype=np.float64).reshape(4)
+        if not np.all(np.isfinite(q)):
+            raise ValueError(f"an {self.name} rotation must have a finite quaternion, got {q}")
+        return M.quat_canonical(q)
 
     def _equal(self, a: np.ndarray, b: np.ndarray) -> bool:
         return bool(min(np.abs(a - b).max(), np.abs(a + b).max()) < 1e-9)
@@ -335,6 +338,8 @@ class O3(SO3):
 
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         id = _normalise_spatial_id(id)
+        if id == ("o3", None):
+            return self, (lambda h: h), (lambda g: g)
         if id == ("so3", None):
             H = so3_group(self.maxfreq)
             return H, (lambda h: GroupElement(self, (0, h.value))), (lambda g: GroupElement(H, g.value[1]) if g.value[0] == 0 else None)
@@ -349,7 +354,10 @@ class O3(SO3):
                 lambda g: GroupElement(H, g.value[0]) if SO3._equal(self, g.value[1], ident) else None,
             )
         if id[0] == "cyl":
-            return self._cylinder_subgroup(id[1])
+            N = id[1]
+            if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or (N < 1 and N != -1):
+                raise ValueError(f"subgroup ('cyl', N) of O(3) needs an integer N >= 1 (D_N) or -1 (O(2)); got {N!r}")
+            return self._cylinder_subgroup(N)
         raise ValueError(
             f"unknown subgroup id {id!r} of O(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N), ('cyl', N), 'inv'"
         )
@@ -398,6 +406,8 @@ def _normalise_spatial_id(id: Hashable) -> tuple:
     (True, -1) o2, (True, N) dn."""
     if id in ("so3", ("so3",)):
         return ("so3", None)
+    if id in ("o3", ("o3",)):
+        return ("o3", None)
     if id in ("inv", ("inv",)):
         return ("inv", None)
     if isinstance(id, str):

@@ -1,0 +1,274 @@
+"""A group acting on a Euclidean base space R^d, by restriction of O(d).
+
+A :class:`GSpace` is a fibre group ``G`` with an inclusion ``iota: G -> O(d)``; ``g`` acts on
+points by the orthogonal matrix ``A(g) = iota(g)`` and on scalar signals by
+``(g . f)(x) = f(A(g)^-1 x)``.  Because every ``G`` is a subgroup of ``O(d)``, steerable kernel
+bases for ``G`` are obtained by restricting the ``O(d)`` harmonics (see
+:mod:`steerable.kernels`), with no per-group mathematics.
+
+Sampled signals live on the centred grid: array index ``(i_0, ..., i_{d-1})`` is the point
+``x_a = i_a - (n_a - 1) / 2``.  With this convention a rotation by 90 degrees is
+``torch.rot90`` on the last two axes and the ``O(2)`` flip ``(x0, x1) -> (x0, -x1)`` reverses
+the last axis, so these actions are exact permutations of pixels.
+
+Example:
+    >>> from steerable.gspaces import rot2dOnR2
+    >>> gs = rot2dOnR2(8)
+    >>> gs.fibergroup.name, gs.dimensionality
+    ('C8', 2)
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Hashable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..group import Group, GroupElement, IrreducibleRepresentation, Representation, o2_group, o3_group
+
+__all__ = ["GSpace", "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2", "trivialOnR2", "rot3dOnR3", "flipRot3dOnR3",
+           "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "invOnR3", "trivialOnR3"]
+
+
+class GSpace:
+    """A fibre group ``G`` acting on ``R^d`` through its inclusion in ``O(d)``.
+
+    Args:
+        ambient: ``O(2)`` or ``O(3)``.
+        subgroup_id: the id of ``G`` as a subgroup of ``ambient`` (``ambient.subgroup(id)``).
+        name: readable name.
+    """
+
+    def __init__(self, ambient: Group, subgroup_id: Hashable, name: str) -> None:
+        self.ambient = ambient
+        self.ambient_subgroup_id = subgroup_id
+        G, incl, restr = ambient.subgroup(subgroup_id)
+        self.fibergroup: Group = G
+        self._incl: Callable[[GroupElement], GroupElement] = incl
+        self.dimensionality = 2 if ambient.name == "O(2)" else 3
+        self.name = name
+
+    # ------------------------------------------------------------------ representations
+    @property
+    def trivial_repr(self) -> IrreducibleRepresentation:
+        return self.fibergroup.trivial_representation
+
+    @property
+    def regular_repr(self) -> Representation:
+        return self.fibergroup.regular_representation
+
+    def irrep(self, *id: Any) -> IrreducibleRepresentation:
+        return self.fibergroup.irrep(*id)
+
+    @property
+    def irreps(self) -> list[IrreducibleRepresentation]:
+        return self.fibergroup.irreps()
+
+    def quotient_repr(self, subgroup_id: Hashable) -> Representation:
+        return self.fibergroup.quotient_representation(subgroup_id)
+
+    def induced_repr(self, subgroup_id: Hashable, repr: Representation) -> Representation:
+        return self.fibergroup.induced_representation(subgroup_id, repr)
+
+    def harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
+        """``Res^{O(d)}_G psi_J``: how the ``O(d)`` harmonics of type ``J`` transform under ``G``."""
+        return self.ambient.irrep(*ambient_irrep_id).restrict(self.ambient_subgroup_id)
+
+    # ------------------------------------------------------------------ action
+    def ambient_element(self, g: GroupElement) -> GroupElement:
+        """``iota(g)``: the element of ``O(d)`` by which ``g`` acts."""
+        self.fibergroup._check_element(g)
+        return self._incl(g)
+
+    def basespace_action(self, g: GroupElement) -> np.ndarray:
+        """The ``d x d`` orthogonal matrix ``A(g)`` acting on base-space coordinates."""
+        return self.ambient.standard_matrix(self.ambient_element(g))
+
+    @property
+    def testing_elements(self) -> list[GroupElement]:
+        """The elements whose action maps the pixel/voxel grid onto itself (exact in tests)."""
+        G = self.fibergroup
+        candidates = G.elements if not G.continuous else self._continuous_testing_candidates()
+        return [g for g in candidates if _is_signed_permutation(self.basespace_action(g))]
+
+    def _continuous_testing_candidates(self) -> list[GroupElement]:
+        G = self.fibergroup
+        if self.dimensionality == 2:
+            # the dihedral subgroup D_4 / C_4 of SO(2) / O(2)
+            if G.name == "SO(2)":
+                return [G.element(k * math.pi / 2) for k in range(4)]
+            return [G.element((f, k * math.pi / 2)) for f in range(2) for k in range(4)]
+        cube = self.ambient.grid("cube")
+        out = []
+        for a in cube:
+            for g in self._restrict_from_ambient(a):
+                out.append(g)
+        return out
+
+    def _restrict_from_ambient(self, a: GroupElement) -> list[GroupElement]:
+        _, _, restr = self.ambient.subgroup(self.ambient_subgroup_id)
+        h = restr(a)
+        return [] if h is None else [h]
+
+    def transform_signal(self, x: torch.Tensor, g: GroupElement, mode: str = "bilinear") -> torch.Tensor:
+        """``(g . f)(p) = f(A(g)^-1 p)`` on the last ``d`` (spatial) axes of ``x``.
+
+        Exact index permutation when ``A(g)`` maps the grid onto itself (signed permutation
+        matrices on a square/cubic grid); otherwise interpolation with ``grid_sample``
+        (zeros outside), which is only approximately equivariant.
+        """
+        A = self.basespace_action(g)
+        d = self.dimensionality
+        if x.dim() < d:
+            raise ValueError(f"expected a tensor with at least {d} spatial axes, got shape {tuple(x.shape)}")
+        spatial = tuple(x.shape[-d:])
+        if _is_signed_permutation(A) and _grid_closed(A, spatial):
+            return _permute_grid(x, A, d)
+        return _interpolate(x, A, d, mode)
+
+    # ------------------------------------------------------------------ subgroups
+    def restrict(self, id: Hashable) -> tuple["GSpace", Callable, Callable]:
+        """``(sub_gspace, inclusion, restriction)`` for the fibre subgroup with id ``id``."""
+        H, incl, restr = self.fibergroup.subgroup(id)
+        sub = _SubGSpace(self, id, H, incl)
+        return sub, incl, restr
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GSpace) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class _SubGSpace(GSpace):
+    """The gspace of a subgroup ``H < G``: acts through ``iota_G o incl_H``."""
+
+    def __init__(self, parent: GSpace, id: Hashable, H: Group, incl: Callable) -> None:
+        self.ambient = parent.ambient
+        self.parent = parent
+        self.parent_subgroup_id = id
+        self.fibergroup = H
+        self._incl = lambda h: parent._incl(incl(h))
+        self.dimensionality = parent.dimensionality
+        self.name = f"{parent.name}|{H.name}[{id}]"
+        # kernels restrict the ambient harmonics in two steps: ambient -> G -> H
+        self.ambient_subgroup_id = None
+
+    def harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
+        return self.parent.harmonic_repr(ambient_irrep_id).restrict(self.parent_subgroup_id)
+
+    def _restrict_from_ambient(self, a: GroupElement) -> list[GroupElement]:
+        out = []
+        for g in self.parent._restrict_from_ambient(a):
+            _, _, restr = self.parent.fibergroup.subgroup(self.parent_subgroup_id)
+            h = restr(g)
+            if h is not None:
+                out.append(h)
+        return out
+
+
+# ---------------------------------------------------------------------- grid actions
+def _is_signed_permutation(A: np.ndarray) -> bool:
+    R = np.round(A)
+    return bool(np.abs(A - R).max() < 1e-9 and np.all(np.abs(R).sum(0) == 1) and np.all(np.abs(R).sum(1) == 1))
+
+
+def _grid_closed(A: np.ndarray, shape: tuple[int, ...]) -> bool:
+    P = np.abs(np.round(A)).astype(int)
+    return all(shape[i] == shape[int(np.argmax(P[i]))] for i in range(len(shape)))
+
+
+def _permute_grid(x: torch.Tensor, A: np.ndarray, d: int) -> torch.Tensor:
+    """Exact ``y[p] = x[A^-1 p]`` for a signed permutation ``A`` (centred coordinates)."""
+    R = np.round(A).astype(int)
+    # y[p] = x[q] with q = A^T p: q_c = sum_r R[r, c] p_r, so output axis r reads input axis c
+    # with R[r, c] != 0, reversed when R[r, c] = -1
+    lead = x.dim() - d
+    perm = list(range(lead))
+    flips = []
+    for r in range(d):
+        c = int(np.argmax(np.abs(R[r])))
+        perm.append(lead + c)
+        if R[r, c] < 0:
+            flips.append(lead + r)
+    y = x.permute(*perm)
+    return torch.flip(y, flips) if flips else y.contiguous()
+
+
+def _interpolate(x: torch.Tensor, A: np.ndarray, d: int, mode: str) -> torch.Tensor:
+    lead_shape = x.shape[:-d]
+    spatial = x.shape[-d:]
+    xb = x.reshape(1, -1, *spatial)
+    # grid_sample wants, for every output location p, the normalised input location A^-1 p with
+    # coordinates in reversed (x, y[, z]) order
+    axes = [torch.arange(n, dtype=torch.float64) - (n - 1) / 2 for n in spatial]
+    mesh = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1)  # (..., d) in array-axis order
+    src = mesh @ torch.as_tensor(A, dtype=torch.float64)  # rows: p^T A = (A^T p)^T = (A^-1 p)^T
+    half = torch.tensor([(n - 1) / 2 if n > 1 else 1.0 for n in spatial], dtype=torch.float64)
+    grid = (src / half).flip(-1).to(x.dtype)[None]
+    if x.dtype in (torch.float16, torch.bfloat16):
+        xb, grid = xb.float(), grid.float()
+    y = F.grid_sample(xb, grid, mode=mode, padding_mode="zeros", align_corners=True)
+    return y.to(x.dtype).reshape(*lead_shape, *spatial)
+
+
+# ---------------------------------------------------------------------- constructors
+def rot2dOnR2(N: int = 8, maxfreq: int = 6) -> GSpace:
+    """Rotations ``C_N`` (``N=-1``: ``SO(2)``) acting on the plane."""
+    return GSpace(o2_group(maxfreq), (None, N), f"{'SO(2)' if N == -1 else f'C{N}'}_on_R2")
+
+
+def flipRot2dOnR2(N: int = 8, axis: float = 0.0, maxfreq: int = 6) -> GSpace:
+    """Rotations and reflections ``D_N`` (``N=-1``: ``O(2)``); the mirror line is at angle ``axis``."""
+    name = "O(2)" if N == -1 else f"D{N}"
+    return GSpace(o2_group(maxfreq), (float(axis), N), f"{name}[axis={axis:g}]_on_R2")
+
+
+def flip2dOnR2(axis: float = math.pi / 2) -> GSpace:
+    """The reflection group ``D_1`` (default: mirror across the vertical axis, ``x1 -> -x1``... at angle ``axis``)."""
+    return GSpace(o2_group(), (float(axis), 1), f"Flip[axis={axis:g}]_on_R2")
+
+
+def trivialOnR2() -> GSpace:
+    """The trivial group acting on the plane (plain CNNs)."""
+    return GSpace(o2_group(), (None, 1), "C1_on_R2")
+
+
+def rot3dOnR3(maxfreq: int = 2) -> GSpace:
+    """``SO(3)`` acting on ``R^3``."""
+    return GSpace(o3_group(maxfreq), "so3", "SO(3)_on_R3")
+
+
+def flipRot3dOnR3(maxfreq: int = 2) -> GSpace:
+    """``O(3)`` acting on ``R^3``."""
+    return GSpace(o3_group(maxfreq), "o3", "O(3)_on_R3")
+
+
+def rot2dOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
+    """Rotations about the z axis (``C_N``, or ``SO(2)`` for ``N=-1``) acting on ``R^3``."""
+    return GSpace(o3_group(maxfreq), ("so2", None) if N == -1 else ("cn", N), f"{'SO(2)' if N == -1 else f'C{N}'}_on_R3")
+
+
+def dihedralOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
+    """Rotations about z and rotations by pi about x (``D_N``, or ``O(2)`` for ``N=-1``) on ``R^3``."""
+    return GSpace(o3_group(maxfreq), ("o2", None) if N == -1 else ("dn", N), f"{'O(2)' if N == -1 else f'D{N}'}-dihedral_on_R3")
+
+
+def conicalOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
+    """Rotations about z and mirrors through vertical planes (``C_Nv``; ``O(2)`` for ``N=-1``) on ``R^3``."""
+    return GSpace(o3_group(maxfreq), ("cyl", N), f"{'O(2)' if N == -1 else f'D{N}'}-conical_on_R3")
+
+
+def invOnR3() -> GSpace:
+    """The point inversion ``{I, -I}`` acting on ``R^3``."""
+    return GSpace(o3_group(), "inv", "Inv_on_R3")
+
+
+def trivialOnR3() -> GSpace:
+    """The trivial group acting on ``R^3``."""
+    return GSpace(o3_group(), ("cn", 1), "C1_on_R3")
