@@ -35,7 +35,11 @@ from ..group import IrreducibleRepresentation, Representation, clebsch_gordan
 from ..gspaces import GSpace
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 
-__all__ = ["KernelBasis", "irreps_pair_intertwiners"]
+__all__ = ["KernelBasis", "irreps_pair_intertwiners", "EmptyBasisError"]
+
+
+class EmptyBasisError(ValueError):
+    """No steerable kernel exists for the requested pair of representations and band limit."""
 
 
 def irreps_pair_intertwiners(gspace: GSpace, psi_o: IrreducibleRepresentation, psi_i: IrreducibleRepresentation,
@@ -104,7 +108,7 @@ class KernelBasis(torch.nn.Module):
         with threadpool_limits(1):
             W, attrs = self._coefficients(filter)
         if W.shape[0] == 0:
-            raise ValueError(
+            raise EmptyBasisError(
                 f"no {G.name}-steerable kernel {in_repr.name} -> {out_repr.name} exists on this kernel "
                 f"(size {kernel_size}, rings {self.spec.radii}, frequencies {self.spec.max_frequencies}); "
                 "use a larger (odd) kernel, more rings or a higher frequency cutoff"

@@ -45,6 +45,11 @@ def test_clebsch_gordan_reconstructs_tensor_product(G: Group) -> None:
                 for psi, Cj in blocks:
                     assert Cj.shape == (a.size * b.size, psi.size)
                     np.testing.assert_allclose(K @ Cj, Cj @ psi(g), atol=ATOL, err_msg=f"{a} x {b} -> {psi}")
+            # irreps() lists every irrep up to the band limit: it is closed under tensor products
+            listed = set(G.irreps())
+            for psi, _ in blocks:
+                if psi.attributes.get("frequency", 0) <= (G.maxfreq if G.continuous else np.inf):
+                    assert psi in listed, f"{psi} appears in {a} x {b} but not in {G}.irreps()"
             irr, Q = decompose_irreps_tensor(a, b)
             assert [p.id for p in irr] == [p.id for p, _ in blocks]
             np.testing.assert_allclose(Q, C, atol=0)

@@ -47,7 +47,15 @@ def _case_id(x: object) -> str:
 
 
 def _n_coefficients(G: Group, L: int | None) -> int:
-    return sum(psi.size * copies for psi, copies in fourier_columns(G, L))
+    """Dimension of the band-limited functions: |G| for finite groups, else sum_psi d^2 / e."""
+    if L is None:
+        return G.order()
+    return {
+        "SO(2)": 2 * L + 1,
+        "O(2)": 2 + 4 * L,
+        "SO(3)": (L + 1) * (2 * L + 1) * (2 * L + 3) // 3,
+        "O(3)": 2 * (L + 1) * (2 * L + 1) * (2 * L + 3) // 3,
+    }[G.name]
 
 
 def _coefficient_rep(G: Group, L: int | None):

@@ -65,12 +65,15 @@ def test_directsum_and_change_of_basis(G: Group, seed: int) -> None:
     a = directsum([irreps[-1], irreps[0]])
     Q = random_orthogonal(a.size, rng)
     b = change_basis(a, Q, "b")
+    Q2 = random_orthogonal(a.size, rng)
+    b2 = change_basis(b, Q2, "b2")  # a change of basis of a representation with a nontrivial basis
     c = directsum([b, irreps[-1], a])
     assert c.size == 2 * a.size + irreps[-1].size
     assert c.irrep_ids == b.irrep_ids + [irreps[-1].id] + a.irrep_ids
     for g in sample_elements(G, seed, 3):
         np.testing.assert_allclose(a(g), block_diag(irreps[-1](g), irreps[0](g)), atol=ATOL)
         np.testing.assert_allclose(b(g), Q @ a(g) @ Q.T, atol=ATOL)
+        np.testing.assert_allclose(b2(g), Q2 @ Q @ a(g) @ Q.T @ Q2.T, atol=ATOL)
         np.testing.assert_allclose(c(g), block_diag(b(g), irreps[-1](g), a(g)), atol=ATOL)
         np.testing.assert_allclose((a + b)(g), block_diag(a(g), b(g)), atol=ATOL)
         assert c.character(g) == pytest.approx(np.trace(c(g)), abs=ATOL)
@@ -268,6 +271,8 @@ def _induced_cases() -> list[tuple[Group, Hashable, Representation]]:
         (C8, 2, cyclic_group(2).irrep(1)),
         (C16, 4, c4.irrep(1)),
         (C16, 4, change_basis(c4.regular_representation, random_orthogonal(4, rng), "m")),
+        (C16, 4, c4.regular_representation),
+        (D6, (0, 3), dihedral_group(3).regular_representation),
         (D4, (None, 2), cyclic_group(2).irrep(1)),
         (D6, (1, 3), dihedral_group(3).irrep(1, 1)),
         (D4, (0, 1), dihedral_group(1).irrep(1, 0)),
@@ -303,6 +308,28 @@ def test_induced_representation(G: Group, sid: Hashable, sigma: Representation) 
             rhs = np.mean([sigma.character(h) * psi.character(incl(h)) for h in H.elements]) / e
             assert lhs == pytest.approx(rhs, abs=1e-9)
             assert ind.multiplicity(psi.id) == round(lhs)
+
+
+@pytest.mark.parametrize(
+    "G, sid, sigma",
+    [c for c in _induced_cases() if not c[0].continuous],
+    ids=lambda x: str(x) if not isinstance(x, Representation) else x.name,
+)
+def test_induced_representation_basis(G: Group, sid: Hashable, sigma: Representation) -> None:
+    """The documented model: ``Ind(g) e_(i, a) = sum_b sigma(h)[b, a] e_(j, b)`` for ``g r_i = r_j h``,
+    in the basis of the coset representatives ``r_i`` = the first element of each coset in
+    ``G.elements`` order.  So an induced permutation representation is a permutation representation."""
+    _, _, restr = G.subgroup(sid)
+    reps: list[GroupElement] = []
+    for g in G.elements:
+        if all(restr(~r @ g) is None for r in reps):
+            reps.append(g)
+    ind = G.induced_representation(sid, sigma)
+    for g in G.elements:
+        np.testing.assert_allclose(ind(g), _hand_induced(G, sid, sigma, reps, g), atol=ATOL)
+        if sigma.is_permutation:
+            assert is_permutation_matrix(ind(g))
+    assert ind.is_permutation == sigma.is_permutation
 
 
 @pytest.mark.parametrize(

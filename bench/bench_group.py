@@ -1,0 +1,118 @@
+"""Benchmark of the group layer's start-up costs (a script, not a test).
+
+1. ``import steerable`` + ``import steerable.group`` against ``import torch`` alone, each in a fresh
+   interpreter, interleaved, 5 runs each; medians of the in-process import time and of the whole
+   process wall time.
+2. Cold (fresh interpreter, after the imports) time to build the SO(3) irreps l = 0..8 (each
+   evaluated at one element) and then every Clebsch-Gordan decomposition
+   ``decompose_irreps_tensor(irrep(a), irrep(b))`` for a, b <= 4.
+
+Run:  python3 bench/bench_group.py [--runs 5]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_IMPORT_S = 1.5
+TARGET_IRREPS_CG_S = 1.0
+
+IMPORT_SNIPPETS = {
+    "torch": "import torch",
+    "steerable": "import steerable\nimport steerable.group",
+}
+
+IMPORT_PROBE = """
+import time, json
+t0 = time.perf_counter()
+{body}
+print(json.dumps({{"import_s": time.perf_counter() - t0}}))
+"""
+
+COLD_PROBE = """
+import time, json
+import steerable.group as sg
+t0 = time.perf_counter()
+G = sg.so3_group(8)
+g = G.sample(0)
+for l in range(9):
+    G.irrep(l)(g)
+t1 = time.perf_counter()
+for a in range(5):
+    for b in range(5):
+        sg.decompose_irreps_tensor(G.irrep(a), G.irrep(b))
+t2 = time.perf_counter()
+print(json.dumps({"irreps_s": t1 - t0, "cg_s": t2 - t1}))
+"""
+
+
+def _run(code: str) -> tuple[dict, float]:
+    """Run ``code`` in a fresh interpreter; its JSON output and the process wall time."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"probe failed:\n{res.stderr}")
+    return json.loads(res.stdout.strip().splitlines()[-1]), wall
+
+
+def bench_import(runs: int) -> dict[str, dict[str, float]]:
+    samples: dict[str, dict[str, list[float]]] = {k: {"import_s": [], "wall_s": []} for k in IMPORT_SNIPPETS}
+    _run(IMPORT_PROBE.format(body="import torch"))  # warm the OS file cache once, untimed
+    for _ in range(runs):
+        for name, body in IMPORT_SNIPPETS.items():  # interleaved: drift hits both equally
+            out, wall = _run(IMPORT_PROBE.format(body=body))
+            samples[name]["import_s"].append(out["import_s"])
+            samples[name]["wall_s"].append(wall)
+    return {k: {m: statistics.median(v) for m, v in d.items()} for k, d in samples.items()}
+
+
+def bench_cold(runs: int) -> dict[str, float]:
+    got: dict[str, list[float]] = {"irreps_s": [], "cg_s": [], "wall_s": []}
+    for _ in range(runs):
+        out, wall = _run(COLD_PROBE)
+        got["irreps_s"].append(out["irreps_s"])
+        got["cg_s"].append(out["cg_s"])
+        got["wall_s"].append(wall)
+    med = {k: statistics.median(v) for k, v in got.items()}
+    med["total_s"] = statistics.median([a + b for a, b in zip(got["irreps_s"], got["cg_s"])])
+    return med
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; medians of {args.runs} fresh processes\n")
+    imp = bench_import(args.runs)
+    extra = imp["steerable"]["import_s"] - imp["torch"]["import_s"]
+    print("(1) import time")
+    print(f"{'import':<36}{'in-process [s]':>16}{'process wall [s]':>18}")
+    print(f"{'import torch':<36}{imp['torch']['import_s']:>16.3f}{imp['torch']['wall_s']:>18.3f}")
+    print(f"{'import steerable, steerable.group':<36}{imp['steerable']['import_s']:>16.3f}{imp['steerable']['wall_s']:>18.3f}")
+    print(f"{'  of which beyond torch':<36}{extra:>16.3f}")
+    ok = imp["steerable"]["import_s"] < TARGET_IMPORT_S
+    print(f"target: import < {TARGET_IMPORT_S} s  ->  {'OK' if ok else 'MISSED'}\n")
+
+    cold = bench_cold(args.runs)
+    print("(2) cold SO(3) irreps l=0..8 + CG decompositions a, b <= 4 (fresh process, after import)")
+    print(f"{'step':<36}{'time [s]':>16}")
+    print(f"{'irreps l=0..8, one evaluation each':<36}{cold['irreps_s']:>16.3f}")
+    print(f"{'25 CG decompositions':<36}{cold['cg_s']:>16.3f}")
+    print(f"{'total':<36}{cold['total_s']:>16.3f}")
+    ok2 = cold["total_s"] < TARGET_IRREPS_CG_S
+    print(f"target: irreps + CG < {TARGET_IRREPS_CG_S} s  ->  {'OK' if ok2 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""Steerable convolutions on R^2 and R^3 (and their transposes).
+
+The filter is ``sum_b w_b B_b`` over a steerable kernel basis (``steerable.kernels``), so
+
+    conv(g . x) = g . conv(x)
+
+for every ``g`` that maps the grid onto itself, exactly, and approximately otherwise.  In
+training mode the filter is expanded from the coefficients at every call; in eval mode it is
+cached until the coefficients change, so inference costs exactly one ``conv2d``/``conv3d``.
+The cache is not part of the ``state_dict``: a model saved in one mode loads in the other.
+
+Example:
+    >>> import torch
+    >>> from steerable.gspaces import rot2dOnR2
+    >>> from steerable.nn import FieldType, GeometricTensor, R2Conv
+    >>> gs = rot2dOnR2(4)
+    >>> t = FieldType(gs, 2 * [gs.regular_repr])
+    >>> conv = R2Conv(t, t, kernel_size=3, padding=1)
+    >>> conv(GeometricTensor(torch.randn(1, 8, 9, 9), t)).shape
+    torch.Size([1, 8, 9, 9])
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .basis_expansion import BlocksBasisExpansion
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor
+from .module import EquivariantModule
+
+__all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "trivial_bias_expansion"]
+
+
+def trivial_bias_expansion(out_type: FieldType) -> torch.Tensor:
+    """``(out.size, n_bias)``: maps one bias per trivial irrep of the output into channels.
+
+    Only components transforming trivially can carry a bias without breaking equivariance.
+    """
+    cols = []
+    for r, start in zip(out_type.representations, out_type.fields_start):
+        p = 0
+        for psi in r.irreps:
+            if psi.is_trivial():
+                col = np.zeros(out_type.size)
+                col[start : start + r.size] = r.change_of_basis[:, p]
+                cols.append(col)
+            p += psi.size
+    return torch.from_numpy(np.stack(cols, 1) if cols else np.zeros((out_type.size, 0)))
+
+
+class _RdConv(EquivariantModule):
+    _dim = 2
+    _transposed = False
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        output_padding: int = 0,
+        sigma: float | Sequence[float] | None = None,
+        rings: Sequence[float] | None = None,
+        maximum_frequency: int | None = None,
+        frequencies_cutoff: float | Callable[[float], int] | None = None,
+        basis_filter: Callable[[dict], bool] | None = None,
+        initialize: bool = True,
+    ) -> None:
+        super().__init__()
+        for name, t in (("in_type", in_type), ("out_type", out_type)):
+            if not isinstance(t, FieldType):
+                raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
+        if in_type.gspace != out_type.gspace:
+            raise ValueError(f"in_type and out_type must share a gspace: {in_type.gspace} vs {out_type.gspace}")
+        if in_type.gspace.dimensionality != self._dim:
+            raise ValueError(f"{type(self).__name__} needs a gspace on R^{self._dim}, got {in_type.gspace}")
+        if not isinstance(kernel_size, int) or kernel_size < 1:
+            raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
+        if groups < 1 or len(in_type) % groups or len(out_type) % groups:
+            raise ValueError(f"groups={groups} must divide the number of input ({len(in_type)}) and output ({len(out_type)}) fields")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got {padding_mode!r}")
+        self.in_type, self.out_type = in_type, out_type
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.groups, self.padding_mode, self.output_padding = groups, padding_mode, output_padding
+        if groups > 1:
+            gi = in_type.index_select(range(len(in_type) // groups))
+            go = out_type.index_select(range(len(out_type) // groups))
+            if any(in_type.index_select(range(k * len(gi), (k + 1) * len(gi))) != gi for k in range(groups)):
+                raise ValueError("with groups > 1 every group of input fields must have the same field type")
+            if any(out_type.index_select(range(k * len(go), (k + 1) * len(go))) != go for k in range(groups)):
+                raise ValueError("with groups > 1 every group of output fields must have the same field type")
+        else:
+            gi, go = in_type, out_type
+        self.basisexpansion = BlocksBasisExpansion(
+            gi, go, kernel_size, sigma=sigma, rings=rings, maximum_frequency=maximum_frequency,
+            frequencies_cutoff=frequencies_cutoff, filter=basis_filter,
+        )
+        self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
+        self.register_buffer("bias_expansion", trivial_bias_expansion(go).float(), persistent=False)
+        if bias and self.bias_expansion.shape[1] > 0:
+            self.bias = torch.nn.Parameter(torch.zeros(groups * self.bias_expansion.shape[1]))
+        else:
+            self.register_parameter("bias", None)
+        self._cache: tuple | None = None
+        if initialize:
+            self.reset_parameters()
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        d = self.basisexpansion.dimension
+        for k in range(self.groups):
+            self.basisexpansion.initialize(self.weights.data[k * d : (k + 1) * d], generator)
+        if self.bias is not None:
+            with torch.no_grad():
+                self.bias.zero_()
+        self._cache = None
+
+    # ------------------------------------------------------------------ filter
+    def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(filter, bias)`` as a plain ``conv`` would take them."""
+        d = self.basisexpansion.dimension
+        filters = [self.basisexpansion(self.weights[k * d : (k + 1) * d]) for k in range(self.groups)]
+        filt = filters[0] if self.groups == 1 else torch.cat(filters, 0)
+        if self._transposed:
+            # conv_transpose takes (in, out / groups, ...): transpose each group's block
+            o, i = filt.shape[0] // self.groups, filt.shape[1]
+            filt = filt.reshape(self.groups, o, i, *filt.shape[2:]).transpose(1, 2).reshape(self.groups * i, o, *filt.shape[2:])
+        bias = None
+        if self.bias is not None:
+            nb = self.bias_expansion.shape[1]
+            E = self.bias_expansion.to(self.bias.dtype)
+            bias = torch.cat([E @ self.bias[k * nb : (k + 1) * nb] for k in range(self.groups)])
+        return filt, bias
+
+    def _filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.training:
+            self._cache = None
+            return self.expand_parameters()
+        key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
+               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
+        if self._cache is None or self._cache[0] != key:
+            with torch.no_grad():
+                self._cache = (key, *self.expand_parameters())
+        return self._cache[1], self._cache[2]
+
+    def train(self, mode: bool = True) -> "_RdConv":
+        self._cache = None
+        return super().train(mode)
+
+    def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .double() invalidate the cache
+        self._cache = None
+        return super()._apply(fn, recurse)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        filt, bias = self._filter()
+        t = x.tensor
+        if filt.dtype != t.dtype:
+            filt = filt.to(t.dtype)
+            bias = None if bias is None else bias.to(t.dtype)
+        return GeometricTensor(self._conv(t, filt, bias), self.out_type)
+
+    def _conv(self, t: torch.Tensor, filt: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        if self._transposed:
+            fn = F.conv_transpose2d if self._dim == 2 else F.conv_transpose3d
+            return fn(t, filt, bias, self.stride, self.padding, self.output_padding, self.groups, self.dilation)
+        fn = F.conv2d if self._dim == 2 else F.conv3d
+        if self.padding_mode != "zeros" and self.padding:
+            t = F.pad(t, [self.padding] * (2 * self._dim), mode=self.padding_mode)
+            return fn(t, filt, bias, self.stride, 0, self.dilation, self.groups)
+        return fn(t, filt, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
+        super().evaluate_output_shape(input_shape)
+        k = self.dilation * (self.kernel_size - 1) + 1
+        if self._transposed:
+            sp = [(n - 1) * self.stride - 2 * self.padding + k + self.output_padding for n in input_shape[2:]]
+        else:
+            sp = [(n + 2 * self.padding - k) // self.stride + 1 for n in input_shape[2:]]
+        return (input_shape[0], self.out_type.size, *sp)
+
+    def export(self) -> torch.nn.Module:
+        """The equivalent ``torch.nn.Conv{2,3}d`` / ``ConvTranspose{2,3}d`` with the expanded filter."""
+        filt, bias = self.expand_parameters()
+        cls = {(2, False): torch.nn.Conv2d, (3, False): torch.nn.Conv3d,
+               (2, True): torch.nn.ConvTranspose2d, (3, True): torch.nn.ConvTranspose3d}[(self._dim, self._transposed)]
+        kw: dict[str, Any] = dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups,
+                                  bias=bias is not None, device=filt.device, dtype=filt.dtype)
+        if self._transposed:
+            kw["output_padding"] = self.output_padding
+        else:
+            kw["padding_mode"] = self.padding_mode
+        conv = cls(self.in_type.size, self.out_type.size, self.kernel_size, **kw)
+        with torch.no_grad():
+            conv.weight.copy_(filt)
+            if bias is not None:
+                conv.bias.copy_(bias)
+        return conv
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_type} -> {self.out_type}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.dilation != 1:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + f", bias={self.bias is not None}, coefficients={self.weights.numel()}"
+
+
+class R2Conv(_RdConv):
+    """Steerable 2D convolution between field types on a gspace over R^2."""
+
+    _dim = 2
+
+
+class R3Conv(_RdConv):
+    """Steerable 3D convolution between field types on a gspace over R^3."""
+
+    _dim = 3
+
+
+class R2ConvTransposed(_RdConv):
+    """Steerable transposed 2D convolution (upsampling)."""
+
+    _dim = 2
+    _transposed = True
+
+
+class R3ConvTransposed(_RdConv):
+    """Steerable transposed 3D convolution."""
+
+    _dim = 3
+    _transposed = True
