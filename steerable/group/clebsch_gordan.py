@@ -42,8 +42,14 @@ def decompose_irreps_tensor(
             la, lb = G._irrep_lie_algebra(psi_a.id), G._irrep_lie_algebra(psi_b.id)
             Ia, Ib = np.eye(psi_a.size), np.eye(psi_b.size)
             lie = [np.kron(x, Ib) + np.kron(Ia, y) for x, y in zip(la, lb)]
+        def rho_batch(elements):
+            values = [g.value for g in elements]
+            A = G._irrep_matrices(psi_a.id, values)
+            B = G._irrep_matrices(psi_b.id, values)
+            return np.einsum("nij,nkl->nikjl", A, B).reshape(len(values), A.shape[1] * B.shape[1], -1)
+
         irreps, Q = decompose_representation(
-            G, rho, psi_a.size * psi_b.size, lie, name=f"{psi_a.name} x {psi_b.name}"
+            G, rho, psi_a.size * psi_b.size, lie, name=f"{psi_a.name} x {psi_b.name}", rho_batch=rho_batch
         )
         G._cache[key] = (irreps, Q)
     irreps, Q = G._cache[key]

@@ -99,7 +99,9 @@ def _cosets(G: Group, subgroup_id: Hashable) -> tuple[list[GroupElement], list[i
 
 
 def _continuous_coset_reps(G: Group, H: Group, incl) -> list[GroupElement]:
-    """Coset representatives for the finite-index subgroups of continuous groups (index 2)."""
+    """Coset representatives for the finite-index subgroups of continuous groups (index 1 or 2)."""
+    if H == G:  # the whole group (possibly re-embedded, e.g. O(2) with a rotated flip): one coset
+        return [G.identity]
     if H.continuous and G.name == "O(2)" and H.name == "SO(2)":
         return [G.identity, G.element((1, 0.0))]
     if H.continuous and G.name == "O(3)" and H.name == "SO(3)":
@@ -164,13 +166,17 @@ def restrict_representation(rho: Representation, subgroup_id: Hashable) -> Repre
             lie = None
             if H.continuous:
                 lie = G._restricted_lie_algebra(subgroup_id, psi)
+            def rho_batch(elements, psi=psi):
+                return G._irrep_matrices(psi.id, [incl(h).value for h in elements])
+
             G._cache[key] = decompose_representation(
-                H, lambda h, psi=psi: psi(incl(h)), psi.size, lie, name=f"Res[{H.name}]({psi.name})"
+                H, lambda h, psi=psi: psi(incl(h)), psi.size, lie, name=f"Res[{H.name}]({psi.name})",
+                rho_batch=rho_batch,
             )
         ir, Q = G._cache[key]
         irreps.extend(ir)
         blocks.append(Q)
-    Q = rho.change_of_basis @ block_diag(*blocks)
+    Q = rho.change_of_basis @ (blocks[0] if len(blocks) == 1 else block_diag(*blocks))
     nl = set(rho.supported_nonlinearities)
     attrs = {"permutation": rho.is_permutation} if not G.continuous or rho.is_trivial() else {}
     return Representation(H, f"res[{H.name}]({rho.name})", irreps, Q, nl, attrs)

@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .group import Group, GroupElement
 from .irrep import IrreducibleRepresentation
 
-__all__ = ["intertwiner_basis", "decompose_representation", "finite_difference_lie_algebra"]
+__all__ = ["intertwiner_basis", "decompose_representation", "finite_difference_lie_algebra", "single_threaded_blas"]
 
 # eigenvalues of N below this are null directions; genuine ones are >~ 1e-4 for the
 # generic elements used as generators (phase gaps of a few 1e-3 at most frequencies used)
@@ -87,10 +87,34 @@ def finite_difference_lie_algebra(
     return out
 
 
+class single_threaded_blas:
+    """Context manager running BLAS/LAPACK single-threaded (re-entrant, cheap when nested).
+
+    The group-theory matrices are small; multi-threaded LAPACK on them is 10-100x slower on
+    a busy machine than one thread.
+    """
+
+    _controller: ThreadpoolController | None = None
+    _depth = 0
+
+    def __enter__(self) -> None:
+        cls = type(self)
+        if cls._depth == 0:
+            if cls._controller is None:
+                cls._controller = ThreadpoolController()
+            self._limit = cls._controller.limit(limits=1, user_api="blas")
+        cls._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        cls = type(self)
+        cls._depth -= 1
+        if cls._depth == 0:
+            self._limit.restore_original_limits()
+
+
 def decompose_representation(*args, **kwargs) -> tuple[list[IrreducibleRepresentation], np.ndarray]:
-    """See :func:`_decompose`.  Runs BLAS single-threaded: the matrices are small, and
-    multi-threaded LAPACK on them is 10-100x slower on a busy machine."""
-    with threadpool_limits(1):
+    """See :func:`_decompose` (runs with single-threaded BLAS)."""
+    with single_threaded_blas():
         return _decompose(*args, **kwargs)
 
 
@@ -100,6 +124,7 @@ def _decompose(
     size: int,
     lie_algebra: Sequence[np.ndarray] | None = None,
     name: str = "rho",
+    rho_batch: Callable[[list[GroupElement]], np.ndarray] | None = None,
 ) -> tuple[list[IrreducibleRepresentation], np.ndarray]:
     """Irreps ``psi_i`` and orthogonal ``Q`` with ``rho(g) = Q (+) psi_i(g) Q^T``.
 
@@ -111,7 +136,7 @@ def _decompose(
     pieces: list[tuple[IrreducibleRepresentation, np.ndarray]] = []
     if not group.continuous:
         elements = group.elements
-        mats = np.stack([rho(g) for g in elements])
+        mats = rho_batch(elements) if rho_batch is not None else np.stack([rho(g) for g in elements])
         values = [g.value for g in elements]
         for psi in group.irreps():
             chars = np.trace(group._irrep_matrices(psi.id, values), axis1=1, axis2=2)

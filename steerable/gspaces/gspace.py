@@ -74,6 +74,13 @@ class GSpace:
 
     def harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
         """``Res^{O(d)}_G psi_J``: how the ``O(d)`` harmonics of type ``J`` transform under ``G``."""
+        key = ("harmonic", self.name, ambient_irrep_id)
+        cache = self.fibergroup._cache
+        if key not in cache:
+            cache[key] = self._harmonic_repr(ambient_irrep_id)
+        return cache[key]
+
+    def _harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
         return self.ambient.irrep(*ambient_irrep_id).restrict(self.ambient_subgroup_id)
 
     # ------------------------------------------------------------------ action
@@ -159,7 +166,7 @@ class _SubGSpace(GSpace):
         # kernels restrict the ambient harmonics in two steps: ambient -> G -> H
         self.ambient_subgroup_id = None
 
-    def harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
+    def _harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
         return self.parent.harmonic_repr(ambient_irrep_id).restrict(self.parent_subgroup_id)
 
     def _restrict_from_ambient(self, a: GroupElement) -> list[GroupElement]:

@@ -29,9 +29,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 
 from ..group import IrreducibleRepresentation, Representation, clebsch_gordan
+from ..group.decompose import single_threaded_blas
 from ..gspaces import GSpace
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 
@@ -105,7 +105,7 @@ class KernelBasis(torch.nn.Module):
         self.gspace, self.in_repr, self.out_repr = gspace, in_repr, out_repr
         self.kernel_size = kernel_size
         self.spec = RingSpec.default(kernel_size, gspace.dimensionality, rings, sigma, maximum_frequency, frequencies_cutoff)
-        with threadpool_limits(1):
+        with single_threaded_blas():
             W, attrs = self._coefficients(filter)
         if W.shape[0] == 0:
             raise EmptyBasisError(
