@@ -114,6 +114,27 @@ def _rotation_subgroup(G: Group, id: Hashable, to_value) -> SubgroupTriple:
     return H, incl, restr_f
 
 
+_FINITE = {"tetra": "tetrahedral_group", "octa": "octahedral_group", "ico": "icosahedral_group"}
+
+
+def _finite_rotation_subgroup(G: Group, kind: str, to_value) -> SubgroupTriple:
+    """The tetrahedral, octahedral or icosahedral rotation group inside SO(3) or O(3)."""
+    from . import finite_rotations
+
+    H = getattr(finite_rotations, _FINITE[kind])()
+    incl = lambda h: GroupElement(G, to_value(M.matrix_to_quat(H.matrices[h.value])))  # noqa: E731
+
+    def restr(g: GroupElement) -> GroupElement | None:
+        if not G._is_rotation(g.value):
+            return None
+        try:
+            return H.element(G._rotation(g.value), "MAT")
+        except ValueError:
+            return None
+
+    return H, incl, restr
+
+
 class SO3(Group):
     """``SO(3)``: value a canonical quaternion ``(x, y, z, w)`` with ``w >= 0``."""
 
@@ -236,7 +257,12 @@ class SO3(Group):
             return self, (lambda h: h), (lambda g: g)
         if id[0] in ("so2", "o2", "cn", "dn"):
             return _rotation_subgroup(self, id, lambda q: q)
-        raise ValueError(f"unknown subgroup id {id!r} of SO(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N)")
+        if id[0] in _FINITE:
+            return _finite_rotation_subgroup(self, id[0], lambda q: q)
+        raise ValueError(
+            f"unknown subgroup id {id!r} of SO(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N), "
+            "'tetra', 'octa', 'ico'"
+        )
 
 
 class O3(SO3):
@@ -345,6 +371,8 @@ class O3(SO3):
             return H, (lambda h: GroupElement(self, (0, h.value))), (lambda g: GroupElement(H, g.value[1]) if g.value[0] == 0 else None)
         if id[0] in ("so2", "o2", "cn", "dn"):
             return _rotation_subgroup(self, id, lambda q: (0, q))
+        if id[0] in _FINITE:
+            return _finite_rotation_subgroup(self, id[0], lambda q: (0, q))
         if id[0] == "inv":
             H = cyclic_group(2)
             ident = np.array([0.0, 0.0, 0.0, 1.0])
@@ -359,7 +387,8 @@ class O3(SO3):
                 raise ValueError(f"subgroup ('cyl', N) of O(3) needs an integer N >= 1 (D_N) or -1 (O(2)); got {N!r}")
             return self._cylinder_subgroup(N)
         raise ValueError(
-            f"unknown subgroup id {id!r} of O(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N), ('cyl', N), 'inv'"
+            f"unknown subgroup id {id!r} of O(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N), ('cyl', N), "
+            "'inv', 'tetra', 'octa', 'ico'"
         )
 
     def _cylinder_subgroup(self, N: int) -> SubgroupTriple:

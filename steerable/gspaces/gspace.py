@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from ..group import Group, GroupElement, IrreducibleRepresentation, Representation, o2_group, o3_group
 
 __all__ = ["GSpace", "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2", "trivialOnR2", "rot3dOnR3", "flipRot3dOnR3",
-           "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "invOnR3", "trivialOnR3"]
+           "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "invOnR3", "trivialOnR3", "octaOnR3", "icoOnR3", "tetraOnR3"]
 
 
 class GSpace:
@@ -274,6 +274,21 @@ def conicalOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
 def invOnR3() -> GSpace:
     """The point inversion ``{I, -I}`` acting on ``R^3``."""
     return GSpace(o3_group(), "inv", "Inv_on_R3")
+
+
+def octaOnR3(maxfreq: int = 2) -> GSpace:
+    """The 24 rotations of the cube acting on ``R^3`` (exact on voxel grids)."""
+    return GSpace(o3_group(maxfreq), "octa", "Octahedral_on_R3")
+
+
+def icoOnR3(maxfreq: int = 2) -> GSpace:
+    """The 60 rotations of the icosahedron acting on ``R^3``."""
+    return GSpace(o3_group(maxfreq), "ico", "Icosahedral_on_R3")
+
+
+def tetraOnR3(maxfreq: int = 2) -> GSpace:
+    """The 12 rotations of the tetrahedron acting on ``R^3``."""
+    return GSpace(o3_group(maxfreq), "tetra", "Tetrahedral_on_R3")
 
 
 def trivialOnR3() -> GSpace:

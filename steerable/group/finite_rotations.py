@@ -1,0 +1,260 @@
+"""Finite subgroups of SO(3) given by rotation matrices: tetrahedral, octahedral, icosahedral.
+
+Elements are indices into a closed list of rotations (the identity first).  The irreps are
+computed once, numerically and exactly up to round-off, from the regular representation
+``P``: a random symmetric ``S`` averaged over the group, ``M = 1/|G| sum_g P(g) S P(g)^T``,
+commutes with ``P``; generically each eigenspace of ``M`` is one irreducible subspace ``U``,
+and ``psi(g) = U^T P(g) U`` is an orthogonal irrep.  Equivalent subspaces are merged by
+their characters.  Irreps are ordered by the lowest degree ``l`` of the SO(3) Wigner matrix
+whose restriction contains them (stored as ``attributes['frequency']``), then by dimension.
+
+Example:
+    >>> from steerable.group import octahedral_group
+    >>> G = octahedral_group()
+    >>> G.order(), [psi.size for psi in G.irreps()]
+    (24, [1, 3, 2, 3, 1])
+"""
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Any, Hashable
+
+import numpy as np
+
+from . import so3_math as M
+from .decompose import intertwiner_basis
+from .group import Group, GroupElement, SubgroupTriple
+
+__all__ = ["FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group"]
+
+_PHI = (1 + math.sqrt(5)) / 2
+
+
+def _close(generators: list[np.ndarray], limit: int = 200) -> list[np.ndarray]:
+    """All products of the generators (breadth first), identity first."""
+    elems = [np.eye(3)]
+    keys = {_key(elems[0])}
+    frontier = list(elems)
+    while frontier:
+        new = []
+        for a in frontier:
+            for b in generators:
+                c = a @ b
+                k = _key(c)
+                if k not in keys:
+                    keys.add(k)
+                    elems.append(c)
+                    new.append(c)
+        frontier = new
+        if len(elems) > limit:
+            raise ValueError("the generators do not generate a finite group of at most 200 rotations")
+    return elems
+
+
+def _key(R: np.ndarray) -> tuple:
+    return tuple(np.round(R, 6).ravel().tolist())
+
+
+class FiniteRotationGroup(Group):
+    """A finite group of rotations of R^3; element value is an index into ``matrices``."""
+
+    parametrisations = ("int", "Q", "MAT")
+
+    def __init__(self, name: str, generators: list[np.ndarray], seed: int = 0) -> None:
+        super().__init__(name)
+        mats = _close([np.asarray(g, dtype=np.float64) for g in generators])
+        self.matrices = np.stack(mats)
+        self._index = {_key(R): i for i, R in enumerate(mats)}
+        n = len(mats)
+        self.table = np.array([[self._index[_key(a @ b)] for b in mats] for a in mats])
+        self.inv = np.array([int(np.argmax(self.table[i] == 0)) for i in range(n)])
+        self._seed = seed
+
+    # ------------------------------------------------------------------ elements
+    @property
+    def elements(self) -> list[GroupElement]:
+        return [GroupElement(self, i) for i in range(len(self.matrices))]
+
+    @cached_property
+    def _generator_indices(self) -> list[int]:
+        """A small generating set, found greedily (the largest subgroup grows fastest)."""
+        chosen: list[int] = []
+        span = {0}
+        while len(span) < len(self.matrices):
+            best, best_span = None, span
+            for i in range(len(self.matrices)):
+                s = self._span(chosen + [i])
+                if len(s) > len(best_span):
+                    best, best_span = i, s
+            chosen.append(best)
+            span = best_span
+        return chosen
+
+    def _span(self, gens: list[int]) -> set[int]:
+        span, frontier = {0}, [0]
+        while frontier:
+            new = []
+            for a in frontier:
+                for b in gens:
+                    c = int(self.table[a, b])
+                    if c not in span:
+                        span.add(c)
+                        new.append(c)
+            frontier = new
+        return span
+
+    @property
+    def generators(self) -> list[GroupElement]:
+        return [GroupElement(self, i) for i in self._generator_indices]
+
+    def standard_matrix(self, g: GroupElement) -> np.ndarray:
+        self._check_element(g)
+        return self.matrices[g.value].copy()
+
+    def _identity_value(self) -> int:
+        return 0
+
+    def _combine(self, a: int, b: int) -> int:
+        return int(self.table[a, b])
+
+    def _inverse(self, a: int) -> int:
+        return int(self.inv[a])
+
+    def _canonical(self, a: Any) -> int:
+        a = int(a)
+        if not 0 <= a < len(self.matrices):
+            raise ValueError(f"{self.name} has elements 0..{len(self.matrices) - 1}, got {a}")
+        return a
+
+    def _equal(self, a: int, b: int) -> bool:
+        return a == b
+
+    def _hash_key(self, a: int) -> Hashable:
+        return a
+
+    def _from_param(self, value: Any, param: str) -> int:
+        if param == "int":
+            return int(value)
+        R = M.quat_to_matrix(np.asarray(value, dtype=np.float64)) if param == "Q" else np.asarray(value, dtype=np.float64)
+        k = _key(R)
+        if k not in self._index:
+            raise ValueError(f"the rotation {np.round(R, 4).tolist()} is not an element of {self.name}")
+        return self._index[k]
+
+    def _to_param(self, value: int, param: str) -> Any:
+        if param == "int":
+            return value
+        if param == "MAT":
+            return self.matrices[value].copy()
+        if param == "Q":
+            return M.matrix_to_quat(self.matrices[value])
+        raise ValueError(f"{self.name} has no parametrisation {param!r}; expected one of {self.parametrisations}")
+
+    def _sample_value(self, rng: np.random.Generator) -> int:
+        return int(rng.integers(len(self.matrices)))
+
+    # ------------------------------------------------------------------ irreps
+    @cached_property
+    def _irrep_tables(self) -> list[tuple[np.ndarray, int, np.ndarray]]:
+        """``[(matrices (n, d, d), frequency, endomorphism basis)]`` in canonical order."""
+        n = len(self.matrices)
+        # P(g) e_h = e_{gh}, so (P(g) X)[i] = X[g^-1 i]: index arrays instead of n^3 matrices
+        ix = self.table[self.inv]  # ix[g, i] = g^-1 i
+        for attempt in range(10):
+            rng = np.random.default_rng(self._seed + attempt)
+            S = rng.standard_normal((n, n))
+            S = S + S.T
+            Mavg = sum(S[np.ix_(ix[g], ix[g])] for g in range(n)) / n
+            w, v = np.linalg.eigh((Mavg + Mavg.T) / 2)
+            clusters, start = [], 0
+            for i in range(1, n + 1):
+                if i == n or w[i] - w[i - 1] > 1e-7 * max(1.0, abs(w[-1])):
+                    clusters.append(v[:, start:i])
+                    start = i
+            found: list[tuple[np.ndarray, np.ndarray]] = []
+            ok = True
+            for U in clusters:
+                mats = np.einsum("ia,gib->gab", U, U[ix])
+                chi = np.trace(mats, axis1=1, axis2=2)
+                e = chi @ chi / n
+                if abs(e - round(e)) > 1e-6 or round(e) not in (1, 2, 4) or (U.shape[1] * U.shape[1]) % round(e):
+                    ok = False
+                    break
+                if not any(np.allclose(chi, c, atol=1e-6) for _, c in found):
+                    found.append((mats, chi))
+            if ok and sum(m.shape[1] ** 2 / round(c @ c / n) for m, c in found) == n:
+                break
+        else:  # pragma: no cover - needs 10 unlucky random draws
+            raise RuntimeError(f"could not split the regular representation of {self.name} into irreps")
+        out = []
+        for mats, chi in found:
+            out.append((mats, self._lowest_degree(chi), self._endomorphisms(mats)))
+        out.sort(key=lambda t: (t[1], t[0].shape[1], -float(np.trace(t[0][self._generator_indices[0]]))))
+        return out
+
+    def _lowest_degree(self, chi: np.ndarray) -> int:
+        for l in range(0, 13):
+            chi_l = np.trace(M.wigner_D(l, self.matrices), axis1=1, axis2=2)
+            if abs(chi_l @ chi) / len(chi) > 0.5:
+                return l
+        return 13
+
+    def _endomorphisms(self, mats: np.ndarray) -> np.ndarray:
+        E = intertwiner_basis([(mats[i], mats[i]) for i in self._generator_indices])
+        d = mats.shape[1]
+        E = E * np.sqrt(d)  # Frobenius inner product / d = delta
+        if E.shape[0] == 1 and np.trace(E[0]) < 0:
+            E = -E
+        return E
+
+    def _irrep_ids(self) -> list[tuple]:
+        return [(k,) for k in range(len(self._irrep_tables))]
+
+    def _trivial_id(self) -> tuple:
+        return (0,)
+
+    def _irrep_info(self, id: tuple) -> dict[str, Any]:
+        if len(id) != 1 or not 0 <= id[0] < len(self._irrep_tables):
+            raise ValueError(f"{self.name} has irreps 0..{len(self._irrep_tables) - 1}, got {id}")
+        mats, freq, E = self._irrep_tables[id[0]]
+        e = E.shape[0]
+        return dict(size=mats.shape[1], type={1: "R", 2: "C", 4: "H"}[e], attributes={"frequency": freq},
+                    endomorphism_basis=E)
+
+    def _irrep_matrix(self, id: tuple, value: int) -> np.ndarray:
+        return self._irrep_tables[id[0]][0][value].copy()
+
+    def _irrep_matrices(self, id: tuple, values: Any) -> np.ndarray:
+        return self._irrep_tables[id[0]][0][np.asarray(values, dtype=np.int64)].copy()
+
+    def _subgroup(self, id: Hashable) -> SubgroupTriple:
+        if id in ("self", (self.name,)):
+            return self, (lambda h: h), (lambda g: g)
+        raise ValueError(f"subgroups of {self.name} other than 'self' are not available; got {id!r}")
+
+
+def tetrahedral_group() -> FiniteRotationGroup:
+    """The 12 rotations of the regular tetrahedron (``T ~ A_4``)."""
+    from .planar import _cached
+
+    gens = [M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3), np.diag([-1.0, -1.0, 1.0])]
+    return _cached(("tetra",), lambda: FiniteRotationGroup("Tetrahedral", gens))
+
+
+def octahedral_group() -> FiniteRotationGroup:
+    """The 24 rotations of the cube (``O ~ S_4``): exact on voxel grids."""
+    from .planar import _cached
+
+    gens = [np.round(M.axis_angle_to_matrix(np.array([0.0, 0.0, 1.0]), math.pi / 2)),
+            np.round(M.axis_angle_to_matrix(np.array([1.0, 0.0, 0.0]), math.pi / 2))]
+    return _cached(("octa",), lambda: FiniteRotationGroup("Octahedral", gens))
+
+
+def icosahedral_group() -> FiniteRotationGroup:
+    """The 60 rotations of the icosahedron (``I ~ A_5``)."""
+    from .planar import _cached
+
+    gens = [M.axis_angle_to_matrix(np.array([0.0, 1.0, _PHI]), 2 * math.pi / 5),
+            M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3)]
+    return _cached(("ico",), lambda: FiniteRotationGroup("Icosahedral", gens))
