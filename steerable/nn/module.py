@@ -72,6 +72,8 @@ class EquivariantModule(torch.nn.Module):
                 d = self.in_type.gspace.dimensionality
                 x = torch.randn(2, self.in_type.size, *([spatial] * d), generator=torch.Generator().manual_seed(0))
             p = next(iter(self.parameters()), None)
+            if p is None:
+                p = next((b for b in self.buffers() if b.is_floating_point()), None)
             if p is not None:
                 x = x.to(device=p.device, dtype=p.dtype if p.is_floating_point() else x.dtype)
             gx = GeometricTensor(x, self.in_type)

@@ -1,0 +1,418 @@
+"""Containers and small structural layers: sequential/branching containers, identity,
+restriction to a subgroup, change to the irrep basis, and the field helpers shared by
+the normalisation and pooling layers.
+
+Every layer here satisfies ``layer(g . x) = g . layer(x)`` exactly, for every ``g`` of
+the fibre group (for :class:`RestrictionModule`, every ``g`` of the subgroup).
+
+Example:
+    >>> import torch
+    >>> from steerable.gspaces import rot2dOnR2
+    >>> from steerable.nn import FieldType, GeometricTensor, IdentityModule, SequentialModule
+    >>> gs = rot2dOnR2(4)
+    >>> t = FieldType(gs, [gs.regular_repr])
+    >>> net = SequentialModule(IdentityModule(t), IdentityModule(t))
+    >>> net(GeometricTensor(torch.randn(1, 4, 5, 5), t)).shape
+    torch.Size([1, 4, 5, 5])
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Hashable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.linalg import block_diag
+
+from ..group import Representation
+from .field_type import FieldType
+from .geometric_tensor import GeometricTensor, tensor_directsum
+from .module import EquivariantModule
+
+__all__ = [
+    "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
+    "ChannelAffine", "ChannelLinear",
+]
+
+
+# ---------------------------------------------------------------------- shared helpers
+def check_field_type(in_type: object, name: str = "in_type", dim: int | None = None, layer: str = "") -> FieldType:
+    """Raise ``TypeError`` unless ``in_type`` is a FieldType (on ``R^dim`` if given)."""
+    if not isinstance(in_type, FieldType):
+        raise TypeError(f"{layer + ': ' if layer else ''}{name} must be a FieldType, got {type(in_type).__name__}")
+    if dim is not None and in_type.gspace.dimensionality != dim:
+        raise ValueError(
+            f"{layer + ': ' if layer else ''}expected a field type on a gspace over R^{dim}, got one on "
+            f"R^{in_type.gspace.dimensionality} ({in_type.gspace.name})"
+        )
+    return in_type
+
+
+def require_permutation(in_type: FieldType, layer: str) -> None:
+    """``ValueError`` unless every field is a permutation representation (pointwise ops commute)."""
+    bad = sorted({r.name for r in in_type.representations if not r.is_permutation})
+    if bad:
+        raise ValueError(
+            f"{layer} acts pointwise on channels, which is equivariant only for permutation representations "
+            f"(trivial, regular, quotient); got non-permutation field(s) {bad}. Use a norm-based layer instead."
+        )
+
+
+def field_index(t: FieldType) -> torch.Tensor:
+    """``(size,)`` long tensor: the field each channel belongs to."""
+    sizes = [r.size for r in t.representations]
+    return torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+
+
+def trivial_columns(r: Representation) -> np.ndarray:
+    """``(size, t)``: the orthonormal directions of ``r`` that transform trivially (columns of ``Q``)."""
+    cols, p = [], 0
+    for psi in r.irreps:
+        if psi.is_trivial():
+            cols.append(r.change_of_basis[:, p])
+        p += psi.size
+    return np.stack(cols, 1) if cols else np.zeros((r.size, 0))
+
+
+def groups_by_size(t: FieldType) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
+    """``[(d, channels, fields)]``: fields of each size ``d`` with their channel indices (field-major)."""
+    out = []
+    for d in sorted({r.size for r in t.representations}):
+        fields = [i for i, r in enumerate(t.representations) if r.size == d]
+        out.append((d, t.channel_indices(fields), torch.tensor(fields, dtype=torch.long)))
+    return out
+
+
+def spatial_view(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Reshape a per-channel vector ``(C,)`` to broadcast against ``x`` of shape ``(B, C, *S)``."""
+    return v.view(1, -1, *([1] * (x.dim() - 2)))
+
+
+def meta_shape(fn, input_shape: Sequence[int]) -> tuple[int, ...]:
+    """Output shape of ``fn`` on a ``meta`` tensor (no memory, no compute)."""
+    return tuple(fn(torch.empty(*input_shape, device="meta")).shape)
+
+
+# ---------------------------------------------------------------------- plain torch exports
+class ChannelAffine(torch.nn.Module):
+    """``y[:, c] = scale[c] * x[:, c] + shift[c]`` on tensors ``(B, C, *spatial)`` (torch only)."""
+
+    def __init__(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("scale", scale.detach().clone())
+        self.register_buffer("shift", shift.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        return x * self.scale.view(shape) + self.shift.view(shape)
+
+    def extra_repr(self) -> str:
+        return f"channels={self.scale.numel()}"
+
+
+class ChannelLinear(torch.nn.Module):
+    """``y[:, :, p] = W x[:, :, p] + b`` at every location ``p`` (a 1x1 convolution in any dimension; torch only)."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight.detach().clone())
+        self.register_buffer("bias", None if bias is None else bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.linear(torch.movedim(x, 1, -1), self.weight, self.bias)
+        return torch.movedim(y, -1, 1)
+
+    def extra_repr(self) -> str:
+        return f"in_channels={self.weight.shape[1]}, out_channels={self.weight.shape[0]}, bias={self.bias is not None}"
+
+
+class _BranchesPlain(torch.nn.Module):
+    """Torch-only export of :class:`MultipleModule`: gather channels, run each branch, concatenate."""
+
+    def __init__(self, indices: Sequence[torch.Tensor], branches: Sequence[torch.nn.Module]) -> None:
+        super().__init__()
+        self.branches = torch.nn.ModuleList(branches)
+        for i, idx in enumerate(indices):
+            self.register_buffer(f"idx_{i}", idx.clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [m(x.index_select(1, getattr(self, f"idx_{i}"))) for i, m in enumerate(self.branches)]
+        return torch.cat(outs, 1)
+
+
+# ---------------------------------------------------------------------- containers
+class SequentialModule(EquivariantModule):
+    """Equivariant layers applied in order; the output type of each must equal the input type of the next.
+
+    A composition of equivariant maps is equivariant: ``f_n(...f_1(g.x)) = g.f_n(...f_1(x))``.
+
+    Args:
+        *modules: :class:`EquivariantModule` s, or a single ``OrderedDict`` name -> module.
+
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, R2Conv, InnerBatchNorm, SequentialModule
+        >>> gs = rot2dOnR2(4); t = FieldType(gs, 2 * [gs.regular_repr])
+        >>> net = SequentialModule(R2Conv(t, t, 3, padding=1), InnerBatchNorm(t))
+        >>> net(GeometricTensor(torch.randn(2, 8, 7, 7), t)).type == t
+        True
+    """
+
+    def __init__(self, *modules: EquivariantModule | "OrderedDict[str, EquivariantModule]") -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        if not items:
+            raise ValueError("SequentialModule needs at least one module")
+        self.in_type: FieldType | None = None
+        self.out_type: FieldType | None = None
+        for name, m in items:
+            self.add_module(name, m)
+
+    def add_module(self, name: str, module: torch.nn.Module | None) -> None:  # type: ignore[override]
+        """Append ``module`` under ``name``, checking that its input type is the current output type."""
+        if not isinstance(module, EquivariantModule):
+            raise TypeError(f"SequentialModule takes EquivariantModules, got {type(module).__name__} for {name!r}")
+        if len(self._modules) and self.out_type != module.in_type:
+            last = list(self._modules)[-1]
+            raise ValueError(
+                f"SequentialModule: module {name!r} ({type(module).__name__}) expects input type {module.in_type}, "
+                f"but the previous module {last!r} ({type(self._modules[last]).__name__}) outputs {self.out_type}"
+            )
+        super().add_module(name, module)
+        if self.in_type is None:
+            self.in_type = module.in_type
+        self.out_type = module.out_type
+
+    def append(self, module: EquivariantModule) -> "SequentialModule":
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[EquivariantModule]:
+        return iter(self._modules.values())  # type: ignore[arg-type]
+
+    def __getitem__(self, i: int) -> EquivariantModule:
+        return list(self._modules.values())[i]  # type: ignore[return-value]
+
+    def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
+        shape = tuple(input_shape)
+        for m in self._modules.values():
+            shape = m.evaluate_output_shape(shape)  # type: ignore[operator]
+        return shape
+
+    def export(self) -> torch.nn.Sequential:
+        """``torch.nn.Sequential`` of the exported submodules (same names)."""
+        return torch.nn.Sequential(OrderedDict((n, m.export()) for n, m in self._modules.items()))  # type: ignore[operator]
+
+
+class MultipleModule(EquivariantModule):
+    """Split the fields by label, apply one module per label group, concatenate the outputs.
+
+    ``labels[i]`` labels field ``i`` of ``in_type``; ``modules`` is a list of ``(module, label)``:
+    each module receives the fields carrying its label (in their original order) and must have
+    ``in_type`` equal to their field type.  The output is the direct sum of the outputs in the
+    order of ``modules``, so it is equivariant when every branch is.  A label may feed several
+    branches; every label must feed at least one (no field is dropped silently).
+
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, MultipleModule, IdentityModule, NormPool
+        >>> gs = rot2dOnR2(4)
+        >>> t = FieldType(gs, [gs.regular_repr, gs.irrep(1), gs.regular_repr])
+        >>> a, b = t.index_select([0, 2]), t.index_select([1])
+        >>> m = MultipleModule(t, ["r", "i", "r"], [(IdentityModule(a), "r"), (NormPool(b), "i")])
+        >>> m(GeometricTensor(torch.randn(1, 10, 5, 5), t)).shape
+        torch.Size([1, 9, 5, 5])
+    """
+
+    def __init__(self, in_type: FieldType, labels: Sequence[Hashable],
+                 modules: Sequence[tuple[EquivariantModule, Hashable]], reshuffle: int = 0) -> None:
+        super().__init__()
+        check_field_type(in_type, layer="MultipleModule")
+        labels = list(labels)
+        if len(labels) != len(in_type):
+            raise ValueError(f"MultipleModule: expected {len(in_type)} labels (one per field), got {len(labels)}")
+        modules = list(modules)
+        if not modules:
+            raise ValueError("MultipleModule needs at least one (module, label) pair")
+        self.in_type = in_type
+        self.labels = labels
+        self.reshuffle = reshuffle  # accepted for escnn compatibility; channels are always gathered by index
+        used = set()
+        out_types = []
+        self.branch_labels: list[Hashable] = []
+        for i, item in enumerate(modules):
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise TypeError(f"MultipleModule: modules must be (module, label) pairs, got {item!r}")
+            m, lab = item
+            if not isinstance(m, EquivariantModule):
+                raise TypeError(f"MultipleModule: expected an EquivariantModule for label {lab!r}, got {type(m).__name__}")
+            fields = [j for j, l in enumerate(labels) if l == lab]
+            if not fields:
+                raise ValueError(f"MultipleModule: no field carries label {lab!r} (labels: {sorted(set(map(str, labels)))})")
+            sub = in_type.index_select(fields)
+            if m.in_type != sub:
+                raise ValueError(f"MultipleModule: module for label {lab!r} expects input type {m.in_type}, but the fields "
+                                 f"labelled {lab!r} have type {sub}")
+            self.add_module(f"branch_{i}", m)
+            self.register_buffer(f"idx_{i}", in_type.channel_indices(fields), persistent=False)
+            self.branch_labels.append(lab)
+            out_types.append(m.out_type)
+            used.add(lab)
+        unused = [l for l in dict.fromkeys(labels) if l not in used]
+        if unused:
+            raise ValueError(f"MultipleModule: labels {unused} are not used by any module (their fields would be dropped)")
+        out = out_types[0]
+        for t in out_types[1:]:
+            out = out + t
+        self.out_type = out
+        self._n = len(modules)
+
+    def _branches(self) -> list[EquivariantModule]:
+        return [getattr(self, f"branch_{i}") for i in range(self._n)]
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        outs = []
+        for i, m in enumerate(self._branches()):
+            sub = GeometricTensor(x.tensor.index_select(1, getattr(self, f"idx_{i}")), m.in_type)
+            outs.append(m(sub))
+        return GeometricTensor(tensor_directsum(outs).tensor, self.out_type)
+
+    def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
+        super().evaluate_output_shape(input_shape)
+        shapes = [m.evaluate_output_shape((input_shape[0], m.in_type.size, *input_shape[2:])) for m in self._branches()]
+        if any(s[2:] != shapes[0][2:] for s in shapes):
+            raise ValueError(f"MultipleModule: branches produce different spatial shapes {[s[2:] for s in shapes]}")
+        return (input_shape[0], self.out_type.size, *shapes[0][2:])
+
+    def export(self) -> torch.nn.Module:
+        return _BranchesPlain([getattr(self, f"idx_{i}") for i in range(self._n)], [m.export() for m in self._branches()])
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, labels={sorted(set(map(str, self.labels)))}"
+
+
+# ---------------------------------------------------------------------- structural layers
+class IdentityModule(EquivariantModule):
+    """``y = x`` (trivially equivariant); export: ``torch.nn.Identity``."""
+
+    def __init__(self, in_type: FieldType) -> None:
+        super().__init__()
+        self.in_type = self.out_type = check_field_type(in_type, layer="IdentityModule")
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        return self._check_input(x)
+
+    def export(self) -> torch.nn.Module:
+        return torch.nn.Identity()
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}"
+
+
+class RestrictionModule(EquivariantModule):
+    """The same tensor, seen by the subgroup ``id`` of the fibre group: ``out_type = in_type.restrict(id)``.
+
+    For every ``h`` in the subgroup ``H``, ``layer(incl(h) . x) = h . layer(x)``;
+    :meth:`check_equivariance` tests exactly this on the subgroup's grid-exact elements.
+
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, RestrictionModule
+        >>> gs = rot2dOnR2(8)
+        >>> m = RestrictionModule(FieldType(gs, [gs.regular_repr]), 4)
+        >>> m.out_type.fibergroup.name
+        'C4'
+    """
+
+    def __init__(self, in_type: FieldType, id: Hashable) -> None:
+        super().__init__()
+        self.in_type = check_field_type(in_type, layer="RestrictionModule")
+        self.id = id
+        self.out_type = in_type.restrict(id)
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        return GeometricTensor(x.tensor, self.out_type, x.coords)
+
+    @torch.no_grad()
+    def check_equivariance(self, x: torch.Tensor | None = None, elements=None, atol: float = 1e-5, rtol: float = 1e-5,
+                           spatial: int = 9, raise_on_fail: bool = True) -> list:
+        """Compares ``layer(incl(h) . x)`` with ``h . layer(x)`` for ``h`` in the subgroup."""
+        from .module import EquivarianceError
+
+        if x is None:
+            d = self.in_type.gspace.dimensionality
+            x = torch.randn(2, self.in_type.size, *([spatial] * d), generator=torch.Generator().manual_seed(0))
+        _, incl, _ = self.in_type.gspace.restrict(self.id)
+        gx = GeometricTensor(x, self.in_type)
+        y = self(gx)
+        elements = list(elements) if elements is not None else self.out_type.testing_elements
+        errors = []
+        for h in elements:
+            y1 = self(gx.transform(incl(h))).tensor
+            errors.append((h, float((y1 - y.transform(h).tensor).abs().max())))
+        scale = float(y.tensor.abs().max())
+        bad = [(h, e) for h, e in errors if e > atol + rtol * scale]
+        if bad and raise_on_fail:
+            raise EquivarianceError(f"RestrictionModule is not equivariant: worst {max(e for _, e in bad):.3g} at {bad[0][0]}")
+        return errors
+
+    def export(self) -> torch.nn.Module:
+        return torch.nn.Identity()
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type} -> {self.out_type}, id={self.id!r}"
+
+
+class DisentangleModule(EquivariantModule):
+    """Change every field to its irrep basis: ``y_f = Q_f^T x_f``; each irrep becomes its own field.
+
+    With ``rho_f(g) = Q_f (+)_i psi_i(g) Q_f^T``, ``Q_f^T rho_f(g) x = ((+)_i psi_i(g)) Q_f^T x``,
+    so the output has type ``[psi_1, psi_2, ...]`` (the irreps of each field, in order).
+
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, DisentangleModule
+        >>> gs = rot2dOnR2(4)
+        >>> DisentangleModule(FieldType(gs, [gs.regular_repr])).out_type.size
+        4
+    """
+
+    def __init__(self, in_type: FieldType) -> None:
+        super().__init__()
+        self.in_type = check_field_type(in_type, layer="DisentangleModule")
+        self.out_type = FieldType(in_type.gspace, list(in_type.irreps))
+        Qt = block_diag(*[r.change_of_basis.T for r in in_type.representations])
+        self._identity = bool(np.allclose(Qt, np.eye(in_type.size)))
+        self.register_buffer("change_of_basis_t", torch.from_numpy(Qt).float(), persistent=False)
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        if self._identity:
+            return GeometricTensor(x.tensor, self.out_type)
+        t = torch.einsum("oc,bc...->bo...", self.change_of_basis_t.to(x.dtype), x.tensor)
+        return GeometricTensor(t, self.out_type)
+
+    def export(self) -> torch.nn.Module:
+        return torch.nn.Identity() if self._identity else ChannelLinear(self.change_of_basis_t)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type} -> {self.out_type}"
