@@ -5,8 +5,34 @@ from .module import EquivarianceError, EquivariantModule
 from .basis_expansion import BlocksBasisExpansion
 from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .linear import Linear
+from .nonlinearities import (
+    ConcatenatedNonLinearity, ELU, GatedNonLinearity1, LeakyReLU, NormNonLinearity, PointwiseNonLinearity, ReLU,
+    TensorProductModule,
+)
+from .fourier_nonlinearity import FourierELU, FourierPointwise
+from .misc import DisentangleModule, IdentityModule, MultipleModule, RestrictionModule, SequentialModule
+from .misc_maps import FieldDropout, InvariantMaps, MaskModule, PointwiseDropout, R2Upsampling, R3Upsampling
+from .normalization import (
+    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InnerBatchNorm, NormBatchNorm,
+)
+from .pooling import (
+    GroupPooling, MaxPoolChannels, NormMaxPool, NormPool, PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D,
+    PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool, PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D,
+    PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D, PointwiseAvgPoolAntialiased2D,
+    PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D, PointwiseMaxPool3D,
+)
 
 __all__ = [
     "FieldType", "GeometricTensor", "directsum", "tensor_directsum", "EquivariantModule", "EquivarianceError",
     "BlocksBasisExpansion", "R2Conv", "R2ConvTransposed", "R3Conv", "R3ConvTransposed", "Linear",
+    "PointwiseNonLinearity", "ReLU", "ELU", "LeakyReLU", "NormNonLinearity", "GatedNonLinearity1",
+    "ConcatenatedNonLinearity", "TensorProductModule", "FourierPointwise", "FourierELU",
+    # normalisation, pooling, containers and misc layers
+    "InnerBatchNorm", "NormBatchNorm", "IIDBatchNorm1d", "IIDBatchNorm2d", "IIDBatchNorm3d", "GNormBatchNorm", "FieldNorm",
+    "PointwiseMaxPool2D", "PointwiseMaxPool3D", "PointwiseAvgPool2D", "PointwiseAvgPool3D",
+    "PointwiseAvgPoolAntialiased2D", "PointwiseAvgPoolAntialiased3D", "PointwiseAdaptiveAvgPool2D",
+    "PointwiseAdaptiveAvgPool3D", "PointwiseAdaptiveMaxPool2D", "PointwiseAdaptiveMaxPool3D", "PointwiseMaxPool",
+    "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "NormMaxPool", "GroupPooling", "NormPool",
+    "MaxPoolChannels", "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
+    "PointwiseDropout", "FieldDropout", "R2Upsampling", "R3Upsampling", "MaskModule", "InvariantMaps",
 ]

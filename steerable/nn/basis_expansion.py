@@ -14,6 +14,7 @@ unit input variance, as ``kaiming_normal_`` gives a plain convolution.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -45,6 +46,8 @@ class BlocksBasisExpansion(torch.nn.Module):
         self.kernel_shape = (kernel_size,) * d
         K = kernel_size**d
         self.pairs: list[dict] = []
+        # float64 copies: .double() must give float64-accurate filters, not widened float32 ones
+        self._basis64: list[torch.Tensor] = []
         offset = 0
         in_groups, out_groups = in_type.group_fields(), out_type.group_fields()
         basis_cache: dict[tuple[int, int], KernelBasis | None] = {}
@@ -65,6 +68,7 @@ class BlocksBasisExpansion(torch.nn.Module):
                 n = len(f_out) * len(f_in) * basis.dim
                 i = len(self.pairs)
                 self.register_buffer(f"basis_{i}", B.float(), persistent=False)
+                self._basis64.append(B)
                 self.register_buffer(f"out_idx_{i}", out_type.channel_indices(f_out), persistent=False)
                 self.register_buffer(f"in_idx_{i}", in_type.channel_indices(f_in), persistent=False)
                 self.pairs.append(dict(
@@ -81,6 +85,14 @@ class BlocksBasisExpansion(torch.nn.Module):
             )
         self.dimension = offset
 
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        for i, B in enumerate(self._basis64):
+            buf = getattr(self, f"basis_{i}")
+            if buf.dtype == torch.float64:
+                setattr(self, f"basis_{i}", B.to(buf.device))
+        return self
+
     def initialize(self, weights: torch.Tensor, generator: torch.Generator | None = None) -> None:
         """He-like initialisation of ``weights`` (in place, vectorised over all pairs)."""
         S: dict[int, float] = {}
@@ -95,7 +107,9 @@ class BlocksBasisExpansion(torch.nn.Module):
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
         """The filter ``(out.size, in.size, *kernel_shape)`` for coefficient vector ``weights``."""
-        K = int(np.prod(self.kernel_shape))
+        # math.prod, not np.prod: under torch.compile np.prod is traced as a tensor op and int()
+        # of it is a data-dependent graph break in every layer
+        K = math.prod(self.kernel_shape)
         if len(self.pairs) == 1 and self.pairs[0]["full"]:
             p = self.pairs[0]
             block = self._pair_block(0, p, weights)

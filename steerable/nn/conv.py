@@ -5,8 +5,14 @@ The filter is ``sum_b w_b B_b`` over a steerable kernel basis (``steerable.kerne
     conv(g . x) = g . conv(x)
 
 for every ``g`` that maps the grid onto itself, exactly, and approximately otherwise.  In
-training mode the filter is expanded from the coefficients at every call; in eval mode it is
-cached until the coefficients change, so inference costs exactly one ``conv2d``/``conv3d``.
+training mode the filter is expanded from the coefficients at every call; in eval mode under
+``torch.no_grad()`` / ``torch.inference_mode()`` it is cached until the coefficients change, so
+inference costs exactly one ``conv2d``/``conv3d``; in eval mode with autograd on, the filter is
+expanded with its graph, so gradients still reach the coefficients (and the input).
+Changes are detected through the parameters' version counters (in-place ops,
+``load_state_dict``, ``.to()``) and a count of ``torch.optim`` steps (fused optimizers do not
+bump version counters); writes through ``.data`` bypass both -- call ``.eval()`` again after
+such a write.
 The cache is not part of the ``state_dict``: a model saved in one mode loads in the other.
 
 Example:
@@ -26,6 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from .basis_expansion import BlocksBasisExpansion
 from .field_type import FieldType
@@ -33,6 +40,17 @@ from .geometric_tensor import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "trivial_bias_expansion"]
+
+# Fused optimizers (``fused=True``) update parameters without bumping their version counters,
+# so the eval-mode cache also keys on a count of optimizer steps (any torch.optim optimizer).
+_OPTIMIZER_STEPS = [0]
+
+
+def _count_optimizer_step(optimizer: Any, args: Any, kwargs: Any) -> None:
+    _OPTIMIZER_STEPS[0] += 1
+
+
+register_optimizer_step_post_hook(_count_optimizer_step)
 
 
 def trivial_bias_expansion(out_type: FieldType) -> torch.Tensor:
@@ -89,6 +107,11 @@ class _RdConv(EquivariantModule):
             raise ValueError(f"groups={groups} must divide the number of input ({len(in_type)}) and output ({len(out_type)}) fields")
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got {padding_mode!r}")
+        # torch's transposed convolutions only zero-pad; silently ignoring the mode would change results
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f"{type(self).__name__} only supports padding_mode='zeros', got {padding_mode!r}")
+        if not self._transposed and output_padding:
+            raise ValueError(f"output_padding is only meaningful for transposed convolutions, got {output_padding!r}")
         self.in_type, self.out_type = in_type, out_type
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
         self.groups, self.padding_mode, self.output_padding = groups, padding_mode, output_padding
@@ -106,7 +129,8 @@ class _RdConv(EquivariantModule):
             frequencies_cutoff=frequencies_cutoff, filter=basis_filter,
         )
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
-        self.register_buffer("bias_expansion", trivial_bias_expansion(go).float(), persistent=False)
+        self._bias_expansion64 = trivial_bias_expansion(go)
+        self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
         if bias and self.bias_expansion.shape[1] > 0:
             self.bias = torch.nn.Parameter(torch.zeros(groups * self.bias_expansion.shape[1]))
         else:
@@ -145,8 +169,13 @@ class _RdConv(EquivariantModule):
         if self.training:
             self._cache = None
             return self.expand_parameters()
+        if torch.is_grad_enabled():
+            # eval mode with autograd on (fine-tuning with frozen normalisation, input
+            # gradients...): the cached filter is detached, and may be an inference tensor that
+            # autograd refuses to save, so expand (with the graph) instead of using the cache
+            return self.expand_parameters()
         key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
-               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
+               None if self.bias is None else (self.bias._version, self.bias.data_ptr()), _OPTIMIZER_STEPS[0])
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
                 self._cache = (key, *self.expand_parameters())
@@ -158,13 +187,22 @@ class _RdConv(EquivariantModule):
 
     def _apply(self, fn, recurse: bool = True):  # .to(), .cuda(), .double() invalidate the cache
         self._cache = None
-        return super()._apply(fn, recurse)
+        super()._apply(fn, recurse)
+        if self.bias_expansion.dtype == torch.float64:
+            self.bias_expansion = self._bias_expansion64.to(self.bias_expansion.device)
+        return self
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         x = self._check_input(x)
-        filt, bias = self._filter()
         t = x.tensor
+        if t.dim() != 2 + self._dim:
+            # torch would read a 3-dim tensor as an unbatched image and fail on the channels
+            raise ValueError(
+                f"{type(self).__name__} expects a tensor of shape (batch, {self.in_type.size}, {self._dim} spatial axes), "
+                f"got {tuple(t.shape)}"
+            )
+        filt, bias = self._filter()
         if filt.dtype != t.dtype:
             filt = filt.to(t.dtype)
             bias = None if bias is None else bias.to(t.dtype)

@@ -148,6 +148,8 @@ class FieldType:
         return groups
 
     def __eq__(self, other: object) -> bool:
+        if other is self:  # the common case in layer input checks; also keeps torch.compile graphs whole
+            return True
         return (
             isinstance(other, FieldType)
             and other.gspace == self.gspace
@@ -156,7 +158,9 @@ class FieldType:
         )
 
     def __hash__(self) -> int:
-        return hash((self.gspace.name, tuple(r.name for r in self.representations)))
+        # __eq__ compares representations by content, not by name: hash them the same way
+        # (Representation.__hash__), so that equal field types have equal hashes
+        return hash((self.gspace.name, tuple(hash(r) for r in self.representations)))
 
     def __repr__(self) -> str:
         names = [r.name for r in self.representations]

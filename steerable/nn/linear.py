@@ -32,13 +32,23 @@ class Linear(EquivariantModule):
 
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True) -> None:
         super().__init__()
+        for name, t in (("in_type", in_type), ("out_type", out_type)):
+            if not isinstance(t, FieldType):
+                raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
         self.in_type, self.out_type = in_type, out_type
         self.basisexpansion = BlocksBasisExpansion(in_type, out_type, kernel_size=1)
         self.weights = torch.nn.Parameter(torch.zeros(self.basisexpansion.dimension))
-        self.register_buffer("bias_expansion", trivial_bias_expansion(out_type).float(), persistent=False)
+        self._bias_expansion64 = trivial_bias_expansion(out_type)
+        self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
         has_bias = bias and self.bias_expansion.shape[1] > 0
         self.bias = torch.nn.Parameter(torch.zeros(self.bias_expansion.shape[1])) if has_bias else None
         self.basisexpansion.initialize(self.weights.data)
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        if self.bias_expansion.dtype == torch.float64:  # exact values, not widened float32 ones
+            self.bias_expansion = self._bias_expansion64.to(self.bias_expansion.device)
+        return self
 
     def matrix(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         W = self.basisexpansion(self.weights).reshape(self.out_type.size, self.in_type.size)

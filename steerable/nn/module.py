@@ -68,14 +68,17 @@ class EquivariantModule(torch.nn.Module):
         was_training = self.training
         self.eval()
         try:
-            if x is None:
-                d = self.in_type.gspace.dimensionality
-                x = torch.randn(2, self.in_type.size, *([spatial] * d), generator=torch.Generator().manual_seed(0))
+            # the module's device and (for generated input) dtype: parameters first, else buffers
             p = next(iter(self.parameters()), None)
             if p is None:
                 p = next((b for b in self.buffers() if b.is_floating_point()), None)
+            if x is None:
+                d = self.in_type.gspace.dimensionality
+                x = torch.randn(2, self.in_type.size, *([spatial] * d), generator=torch.Generator().manual_seed(0))
+                if p is not None:
+                    x = x.to(dtype=p.dtype)
             if p is not None:
-                x = x.to(device=p.device, dtype=p.dtype if p.is_floating_point() else x.dtype)
+                x = x.to(device=p.device)
             gx = GeometricTensor(x, self.in_type)
             y = self(gx)
             elements = list(elements) if elements is not None else self.in_type.testing_elements

@@ -20,7 +20,15 @@ from _group_cases import (  # noqa: F401 (single_thread_blas is an autouse fixtu
     sample_elements,
     seeds,
 )
-from steerable.group import FourierTransform, Group, GroupElement, fourier_matrix, inverse_fourier_matrix
+from steerable.group import (
+    FourierTransform,
+    Group,
+    GroupElement,
+    cyclic_group,
+    dihedral_group,
+    fourier_matrix,
+    inverse_fourier_matrix,
+)
 from steerable.group.constructions import fourier_columns
 
 # (group, grid, band limit) with grids big enough to determine band-limited signals
@@ -35,7 +43,10 @@ GRID_CASES: list[tuple[Group, list[GroupElement], int | None]] = [
     (SO3G, SO3G.grid("hopf", 200), 3),
     (SO3G, SO3G.grid("fibonacci", 40), 1),
     (O3G, O3G.grid("thomson", 40), 2),
-] + [(G, G.elements, None) for G in FINITE_GROUPS]
+] + [(G, G.elements, None) for G in FINITE_GROUPS] + [
+    (cyclic_group(16), cyclic_group(16).elements, 3),  # frequencies <= 3 only
+    (dihedral_group(8), dihedral_group(8).elements, 2),  # frequencies <= 2 only
+]
 
 
 def _case_id(x: object) -> str:
@@ -50,6 +61,9 @@ def _n_coefficients(G: Group, L: int | None) -> int:
     """Dimension of the band-limited functions: |G| for finite groups, else sum_psi d^2 / e."""
     if L is None:
         return G.order()
+    if not G.continuous:  # C_N: 1 + 2L (L < N/2); D_N: 2 + 4L (L < N/2)
+        assert 2 * L < G.N
+        return (1 + 2 * L) * (1 if G.name.startswith("C") else 2)
     return {
         "SO(2)": 2 * L + 1,
         "O(2)": 2 + 4 * L,

@@ -6,7 +6,7 @@ from typing import Hashable
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from scipy.linalg import block_diag
 
 from _group_cases import (  # noqa: F401 (single_thread_blas is an autouse fixture)
@@ -57,7 +57,7 @@ def _assert_orthogonal_hom(rho: Representation, elements: list[GroupElement]) ->
 
 # ---------------------------------------------------------------------- direct sum / change of basis
 @pytest.mark.parametrize("G", ALL_GROUPS, ids=gid)
-@FAST
+@settings(max_examples=4, deadline=None)
 @given(seed=seeds)
 def test_directsum_and_change_of_basis(G: Group, seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -356,3 +356,61 @@ def test_quotient_representation(G: Group, sid: Hashable) -> None:
         assert [q.character(g) for g in G.elements] == pytest.approx(
             [G.regular_representation.character(g) for g in G.elements], abs=1e-8
         )
+
+
+@pytest.mark.parametrize(
+    "rho, sid",
+    [
+        (SO3G.irrep(8), ("so2",)),
+        (SO3G.irrep(8), ("o2",)),
+        (SO3G.irrep(7), ("cn", 5)),
+        (O3G.irrep(1, 6), ("cyl", -1)),
+        (O3G.irrep(0, 5) + O3G.irrep(1, 5), "inv"),
+        (O2G.irrep(1, 9), (None, -1)),
+        (SO2G.irrep(11), 4),
+    ],
+    ids=lambda x: str(x),
+)
+def test_restrict_irreps_beyond_maxfreq(rho: Representation, sid: Hashable) -> None:
+    """Irreps above the group's ``maxfreq`` restrict correctly (to irreps above the subgroup's)."""
+    G = rho.group
+    H, incl, _ = G.subgroup(sid)
+    res = rho.restrict(sid)
+    for h in (H.elements if not H.continuous else sample_elements(H, 2, 5)):
+        np.testing.assert_allclose(res(h), rho(incl(h)), atol=ATOL)
+
+
+@pytest.mark.parametrize("G", [SO2G, O2G, SO3G, O3G], ids=gid)
+def test_lie_algebra_is_the_derivative(G: Group) -> None:
+    """``rho.lie_algebra()[a]`` = d/dt rho(exp(t X_a)) at t = 0 (central differences), antisymmetric."""
+    rho = _some_representation(G, seed=3)
+    X = rho.lie_algebra()
+    assert len(X) == G._lie_algebra_dim() > 0
+    t = 1e-5
+    for a, Xa in enumerate(X):
+        fd = (rho(G._lie_exp(a, t)) - rho(G._lie_exp(a, -t))) / (2 * t)
+        np.testing.assert_allclose(Xa, fd, atol=1e-6)
+        np.testing.assert_allclose(Xa, -Xa.T, atol=1e-8)
+    if G in (SO3G, O3G):
+        # so(3) brackets: [X_x, X_y] = X_z and cyclic
+        for a, b, c in [(0, 1, 2), (1, 2, 0), (2, 0, 1)]:
+            np.testing.assert_allclose(X[a] @ X[b] - X[b] @ X[a], X[c], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "G, sid",
+    [(cyclic_group(5), 5), (dihedral_group(4), (0, 4)), (SO2G, -1), (O2G, (0.0, -1)), (O2G, (0.3, -1)), (SO3G, "so3")],
+    ids=lambda x: str(x),
+)
+def test_quotient_by_the_whole_group_is_trivial(G: Group, sid: Hashable) -> None:
+    """Index 1: one coset, the trivial representation (finite and continuous groups alike)."""
+    q = G.quotient_representation(sid)
+    assert q.size == 1 and q.is_trivial()
+    H = G.subgroup(sid)[0]
+    sigma = H.irreps()[1]
+    ind = G.induced_representation(sid, sigma)
+    _, incl, restr = G.subgroup(sid)
+    for g in (G.elements if not G.continuous else sample_elements(G, 1, 4)):
+        h = restr(g)
+        assert h is not None
+        assert ind.character(g) == pytest.approx(sigma.character(h), abs=1e-8)
