@@ -236,7 +236,7 @@ class FiniteRotationGroup(Group):
 
 def tetrahedral_group() -> FiniteRotationGroup:
     """The 12 rotations of the regular tetrahedron (``T ~ A_4``)."""
-    from .planar import _cached
+    from .planar_base import _cached
 
     gens = [M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3), np.diag([-1.0, -1.0, 1.0])]
     return _cached(("tetra",), lambda: FiniteRotationGroup("Tetrahedral", gens))
@@ -244,7 +244,7 @@ def tetrahedral_group() -> FiniteRotationGroup:
 
 def octahedral_group() -> FiniteRotationGroup:
     """The 24 rotations of the cube (``O ~ S_4``): exact on voxel grids."""
-    from .planar import _cached
+    from .planar_base import _cached
 
     gens = [np.round(M.axis_angle_to_matrix(np.array([0.0, 0.0, 1.0]), math.pi / 2)),
             np.round(M.axis_angle_to_matrix(np.array([1.0, 0.0, 0.0]), math.pi / 2))]
@@ -253,7 +253,7 @@ def octahedral_group() -> FiniteRotationGroup:
 
 def icosahedral_group() -> FiniteRotationGroup:
     """The 60 rotations of the icosahedron (``I ~ A_5``)."""
-    from .planar import _cached
+    from .planar_base import _cached
 
     gens = [M.axis_angle_to_matrix(np.array([0.0, 1.0, _PHI]), 2 * math.pi / 5),
             M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3)]

@@ -29,7 +29,8 @@ import numpy as np
 
 from . import so3_math as M
 from .group import Group, GroupElement, SubgroupTriple
-from .planar import _cached, cyclic_group, dihedral_group, o2_group, so2_group
+from .planar import cyclic_group, dihedral_group, o2_group, so2_group
+from .planar_base import _cached
 
 __all__ = ["SO3", "O3", "so3_group", "o3_group"]
 
