@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Hashable
 
 import numpy as np
-from scipy.linalg import block_diag
+from .linalg import block_diag
 
 from .decompose import decompose_representation
 from .group import Group, GroupElement

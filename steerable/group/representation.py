@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Hashable, Sequence
 
 import numpy as np
-from scipy.linalg import block_diag
+from .linalg import block_diag
 
 from .group import Group, GroupElement
 

@@ -20,7 +20,7 @@ from typing import Hashable, Iterator, Sequence
 
 import numpy as np
 import torch
-from scipy.linalg import block_diag
+from ..group.linalg import block_diag
 
 from ..group import GroupElement, Representation, directsum
 from ..gspaces import GSpace

@@ -23,7 +23,7 @@ from typing import Hashable, Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.linalg import block_diag
+from ..group.linalg import block_diag
 
 from ..group import Representation
 from .field_type import FieldType
