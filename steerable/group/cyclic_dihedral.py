@@ -22,6 +22,9 @@ class CyclicGroup(_PlanarGroup):
         super().__init__(f"C{N}")
         self.N = int(N)
 
+    def __reduce__(self):
+        return cyclic_group, (self.N,)
+
     def _angle(self, value: int) -> float:
         return TWO_PI * value / self.N
 
@@ -121,6 +124,9 @@ class DihedralGroup(_PlanarGroup):
             raise ValueError(f"D_N needs an integer N >= 1, got {N!r}")
         super().__init__(f"D{N}")
         self.N = int(N)
+
+    def __reduce__(self):
+        return dihedral_group, (self.N,)
 
     def _angle(self, value: tuple[int, int]) -> float:
         return TWO_PI * value[1] / self.N

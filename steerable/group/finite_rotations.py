@@ -71,6 +71,12 @@ class FiniteRotationGroup(Group):
         self.inv = np.array([int(np.argmax(self.table[i] == 0)) for i in range(n)])
         self._seed = seed
 
+    def __reduce__(self):
+        key = {"Tetrahedral": tetrahedral_group, "Octahedral": octahedral_group, "Icosahedral": icosahedral_group}
+        if self.name in key:
+            return key[self.name], ()
+        return FiniteRotationGroup, (self.name, list(self.matrices), self._seed)
+
     # ------------------------------------------------------------------ elements
     @property
     def elements(self) -> list[GroupElement]:

@@ -73,6 +73,9 @@ class IrreducibleRepresentation(Representation):
                 raise ValueError(f"irrep type {type!r} needs an explicit endomorphism basis")
         self.endomorphism_basis = np.asarray(endomorphism_basis, dtype=np.float64)
 
+    def __reduce__(self):
+        return _irrep_of, (self.group, self.id)
+
     @property
     def sum_of_squares_constituents(self) -> int:
         """``e``: the dimension of the endomorphism algebra."""
@@ -97,3 +100,8 @@ class IrreducibleRepresentation(Representation):
 
     def __repr__(self) -> str:
         return f"{self.group.name}|[{self.name}]:{self.size}"
+
+
+def _irrep_of(group: "Group", id: tuple) -> IrreducibleRepresentation:
+    """Unpickling helper: the group's own (cached) irrep instance."""
+    return group.irrep(*id)

@@ -23,6 +23,9 @@ class SO2(_PlanarGroup):
     def __init__(self, maxfreq: int = 6) -> None:
         super().__init__("SO(2)", maxfreq)
 
+    def __reduce__(self):
+        return so2_group, (self.maxfreq,)
+
     def _angle(self, value: float) -> float:
         return value
 
@@ -132,6 +135,9 @@ class O2(_PlanarGroup):
 
     def __init__(self, maxfreq: int = 6) -> None:
         super().__init__("O(2)", maxfreq)
+
+    def __reduce__(self):
+        return o2_group, (self.maxfreq,)
 
     def _angle(self, value: tuple[int, float]) -> float:
         return value[1]

@@ -146,6 +146,9 @@ class SO3(Group):
     def __init__(self, maxfreq: int = 2) -> None:
         super().__init__("SO(3)", maxfreq)
 
+    def __reduce__(self):
+        return so3_group, (self.maxfreq,)
+
     # rotation part / rotation test shared with O(3)
     def _rotation(self, value: np.ndarray) -> np.ndarray:
         return M.quat_to_matrix(value)
@@ -273,6 +276,9 @@ class O3(SO3):
 
     def __init__(self, maxfreq: int = 2) -> None:
         Group.__init__(self, "O(3)", maxfreq)
+
+    def __reduce__(self):
+        return o3_group, (self.maxfreq,)
 
     def _rotation(self, value: tuple) -> np.ndarray:
         return M.quat_to_matrix(value[1])

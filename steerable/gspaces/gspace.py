@@ -49,6 +49,11 @@ class GSpace:
         self._incl: Callable[[GroupElement], GroupElement] = incl
         self.dimensionality = 2 if ambient.name == "O(2)" else 3
         self.name = name
+        # exact identity (the name rounds mirror axes to 6 digits): keys caches, == and hash
+        self._key: Hashable = ("gspace", ambient.name, subgroup_id)
+
+    def __reduce__(self):
+        return GSpace, (self.ambient, self.ambient_subgroup_id, self.name)
 
     # ------------------------------------------------------------------ representations
     @property
@@ -74,7 +79,7 @@ class GSpace:
 
     def harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
         """``Res^{O(d)}_G psi_J``: how the ``O(d)`` harmonics of type ``J`` transform under ``G``."""
-        key = ("harmonic", self.name, ambient_irrep_id)
+        key = ("harmonic", self._key, ambient_irrep_id)
         cache = self.fibergroup._cache
         if key not in cache:
             cache[key] = self._harmonic_repr(ambient_irrep_id)
@@ -101,18 +106,12 @@ class GSpace:
         return [g for g in candidates if _is_signed_permutation(self.basespace_action(g))]
 
     def _continuous_testing_candidates(self) -> list[GroupElement]:
-        G = self.fibergroup
-        if self.dimensionality == 2:
-            # the dihedral subgroup D_4 / C_4 of SO(2) / O(2)
-            if G.name == "SO(2)":
-                return [G.element(k * math.pi / 2) for k in range(4)]
-            return [G.element((f, k * math.pi / 2)) for f in range(2) for k in range(4)]
-        cube = self.ambient.grid("cube")
-        out = []
-        for a in cube:
-            for g in self._restrict_from_ambient(a):
-                out.append(g)
-        return out
+        # the grid-exact elements of O(d) (D_4 in O(2), the 48 signed permutations in O(3))
+        # that lie in G; restricting them through the inclusion also finds the flips of an
+        # O(2) whose mirror axis is not at angle 0 (e.g. pi/8: its flips (1, k pi/2) are not
+        # grid-exact, but (1, -pi/4 + k pi/2) are)
+        exact = self.ambient.grid("regular", 4) if self.dimensionality == 2 else self.ambient.grid("cube")
+        return [g for a in exact for g in self._restrict_from_ambient(a)]
 
     def _restrict_from_ambient(self, a: GroupElement) -> list[GroupElement]:
         _, _, restr = self.ambient.subgroup(self.ambient_subgroup_id)
@@ -143,10 +142,10 @@ class GSpace:
         return sub, incl, restr
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GSpace) and other.name == self.name
+        return isinstance(other, GSpace) and other._key == self._key
 
     def __hash__(self) -> int:
-        return hash(self.name)
+        return hash(self._key)
 
     def __repr__(self) -> str:
         return self.name
@@ -163,8 +162,12 @@ class _SubGSpace(GSpace):
         self._incl = lambda h: parent._incl(incl(h))
         self.dimensionality = parent.dimensionality
         self.name = f"{parent.name}|{H.name}[{id}]"
+        self._key = ("sub", parent._key, id)
         # kernels restrict the ambient harmonics in two steps: ambient -> G -> H
         self.ambient_subgroup_id = None
+
+    def __reduce__(self):
+        return _restricted_gspace, (self.parent, self.parent_subgroup_id)
 
     def _harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
         return self.parent.harmonic_repr(ambient_irrep_id).restrict(self.parent_subgroup_id)
@@ -177,6 +180,11 @@ class _SubGSpace(GSpace):
             if h is not None:
                 out.append(h)
         return out
+
+
+def _restricted_gspace(parent: GSpace, id: Hashable) -> GSpace:
+    """Unpickling helper for restricted gspaces."""
+    return parent.restrict(id)[0]
 
 
 # ---------------------------------------------------------------------- grid actions
