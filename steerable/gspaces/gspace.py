@@ -245,7 +245,8 @@ def flipRot2dOnR2(N: int = 8, axis: float = 0.0, maxfreq: int = 6) -> GSpace:
 
 
 def flip2dOnR2(axis: float = math.pi / 2) -> GSpace:
-    """The reflection group ``D_1`` (default: mirror across the vertical axis, ``x1 -> -x1``... at angle ``axis``)."""
+    """The reflection group ``D_1``: the mirror across the line at angle ``axis`` (measured from
+    the ``x0`` axis); the default ``pi/2`` is ``(x0, x1) -> (-x0, x1)``, i.e. reversing array axis 0."""
     return GSpace(o2_group(), (float(axis), 1), f"Flip[axis={axis:g}]_on_R2")
 
 

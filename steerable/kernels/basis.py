@@ -46,7 +46,7 @@ def irreps_pair_intertwiners(gspace: GSpace, psi_o: IrreducibleRepresentation, p
                              J: tuple) -> np.ndarray:
     """All ``W`` (shape ``(n, d_o, d_i, d_J)``) with ``W Res psi_J(g) = (psi_o (x) psi_i)(g) W``."""
     G = gspace.fibergroup
-    key = ("we", gspace.name, psi_o.id, psi_i.id, J)
+    key = ("we", gspace._key, psi_o.id, psi_i.id, J)  # exact gspace identity, not its (rounded) name
     if key not in G._cache:
         res = gspace.harmonic_repr(J)
         blocks = []
@@ -103,8 +103,10 @@ class KernelBasis(torch.nn.Module):
             if r.group != G:
                 raise ValueError(f"{name} is a representation of {r.group.name}, but the gspace's group is {G.name}")
         self.gspace, self.in_repr, self.out_repr = gspace, in_repr, out_repr
-        self.kernel_size = kernel_size
+        self.kernel_size = int(kernel_size) if isinstance(kernel_size, np.integer) else kernel_size
         self.spec = RingSpec.default(kernel_size, gspace.dimensionality, rings, sigma, maximum_frequency, frequencies_cutoff)
+        # numpy only (single-threaded BLAS): torch's intra-op thread pool costs tens of ms on
+        # these small tensors on a loaded machine, more than the whole construction
         with single_threaded_blas():
             W, attrs = self._coefficients(filter)
         if W.shape[0] == 0:
@@ -114,17 +116,14 @@ class KernelBasis(torch.nn.Module):
                 "use a larger (odd) kernel, more rings or a higher frequency cutoff"
             )
         self.register_buffer("coefficients", torch.from_numpy(W), persistent=False)
-        self.register_buffer("scale", torch.ones(W.shape[0], dtype=torch.float64), persistent=False)
-        # normalise on the sampling grid and drop elements that vanish there (aliasing)
-        grid = self.sample(torch.from_numpy(grid_points(kernel_size, gspace.dimensionality)))
-        norms = grid.flatten(1).norm(dim=1)
-        keep = norms > 1e-6 * norms.max()
-        self.coefficients = self.coefficients[keep]
-        self.scale = 1.0 / norms[keep]
-        self.attributes = [a for a, k in zip(attrs, keep.tolist()) if k]
+        self.register_buffer("scale", torch.from_numpy(1.0 / self._grid_norms), persistent=False)
+        self.attributes = attrs
+        del self._grid_norms
 
     def _coefficients(self, filter: Callable[[dict], bool] | None) -> tuple[np.ndarray, list[dict]]:
-        """``W[b, o, i, m]`` (``m`` runs over all harmonic components) and the attributes."""
+        """``W[b, o, i, m]`` (``m`` runs over all harmonic components) and the attributes, for
+        the elements that do not vanish on the sampling grid (their grid norms are left in
+        ``self._grid_norms``, to normalise them there)."""
         types = harmonic_types(self.spec)
         offsets = np.cumsum([0] + [t[4] for t in types])
         M = int(offsets[-1])
@@ -143,6 +142,20 @@ class KernelBasis(torch.nn.Module):
                             continue
                         blocks.append((a, b, t, W))
                         attrs.append(at)
+        # grid norms from the irreps blocks: the changes of basis are orthogonal, so the norm of
+        # Q_out W Q_in^T H on the grid is that of W H, with the Gram matrix of the harmonics
+        grid = torch.from_numpy(grid_points(self.kernel_size, self.gspace.dimensionality))
+        Hg = sample_harmonics(self.spec, grid).numpy()
+        gram = Hg @ Hg.T
+        norms = np.array([
+            np.sqrt(max(np.einsum("oij,jk,oik->", W, gram[offsets[t] : offsets[t + 1], offsets[t] : offsets[t + 1]], W), 0.0))
+            for (a, b, t, W) in blocks
+        ])
+        # drop elements that vanish on the grid (aliasing)
+        keep = norms > 1e-6 * norms.max() if len(blocks) else np.zeros(0, dtype=bool)
+        blocks = [bl for bl, k in zip(blocks, keep) if k]
+        attrs = [at for at, k in zip(attrs, keep) if k]
+        self._grid_norms = norms[keep]
         Wirr = np.zeros((len(blocks), self.out_repr.size, self.in_repr.size, M))
         for n, (a, b, t, W) in enumerate(blocks):
             Wirr[n, o_off[a] : o_off[a + 1], i_off[b] : i_off[b + 1], offsets[t] : offsets[t + 1]] = W
@@ -163,8 +176,9 @@ class KernelBasis(torch.nn.Module):
         Runs in the dtype/device of ``points``; differentiable in ``points``.
         """
         H = sample_harmonics(self.spec, points)  # (M, P)
-        W = self.coefficients.to(points.dtype)
-        return torch.einsum("boim,mp->boip", W, H) * self.scale.to(points.dtype)[:, None, None, None]
+        W = self.coefficients.to(device=points.device, dtype=points.dtype)
+        scale = self.scale.to(device=points.device, dtype=points.dtype)
+        return torch.einsum("boim,mp->boip", W, H) * scale[:, None, None, None]
 
     forward = sample
 

@@ -7,11 +7,15 @@ harmonics) transform as the ``O(3)`` irrep ``(l mod 2, l)``.  The radial profile
 ring ``phi_r(rho) = exp(-(rho - r)^2 / (2 sigma^2))``.
 
 Band limit rule (anti-aliasing).  A ring of radius ``r`` on the unit pixel grid is sampled by
-the grid points within ``max(sigma, 1/2)`` of it; a harmonic of frequency ``k`` needs at least
-``2k + 1`` of them.  By default a ring carries the frequencies
-``k <= min(maximum_frequency, floor(frequencies_cutoff * r), (n_samples - 1) // 2)`` with
-``frequencies_cutoff = 2`` (the centre ``r = 0`` only ``k = 0``).  Default rings for an odd kernel
-size ``s`` are ``r = 0, 1, ..., (s - 1) / 2`` (even ``s``: ``1/2, 3/2, ...``) with ``sigma = 0.6``.
+the ``n`` grid points within ``max(sigma, 1/2)`` of it; the harmonics of frequencies ``<= k``
+need at least as many samples as there are of them: ``2k + 1`` on a circle (``R^2``),
+``(k + 1)^2`` on a sphere (``R^3``).  By default a ring carries the frequencies
+``k <= min(maximum_frequency, floor(frequencies_cutoff * r), k_max(n))`` with
+``frequencies_cutoff = 2`` (the centre ``r = 0`` only ``k = 0``); ``maximum_frequency`` is a cap.
+Broad, overlapping rings share their samples, so finally the highest frequencies are lowered
+until all harmonics are linearly independent on the grid (the defaults never need this).
+Default rings for an odd kernel size ``s`` are ``r = 0, 1, ..., (s - 1) / 2`` (even ``s``:
+``1/2, 3/2, ...``) with ``sigma = 0.6``.
 
 Example:
     >>> from steerable.kernels.harmonics import RingSpec
@@ -21,6 +25,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -36,11 +41,22 @@ DEFAULT_SIGMA = 0.6
 DEFAULT_CUTOFF = 2.0
 
 
+def _kernel_sizes(kernel_size: int | Sequence[int], dim: int) -> list[int]:
+    """``kernel_size`` as ``dim`` positive ints (numpy integers accepted); ValueError otherwise."""
+    one = isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, bool)
+    try:
+        sizes = [kernel_size] * dim if one else list(kernel_size)
+        ok = len(sizes) == dim and all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1 for k in sizes)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"kernel_size must be a positive int or {dim} positive ints, got {kernel_size!r}")
+    return [int(k) for k in sizes]
+
+
 def grid_points(kernel_size: int | Sequence[int], dim: int) -> np.ndarray:
     """Centred grid points ``(P, dim)`` of a ``kernel_size^dim`` filter, in array-axis order."""
-    sizes = [kernel_size] * dim if isinstance(kernel_size, int) else list(kernel_size)
-    if len(sizes) != dim or any(int(s) < 1 for s in sizes):
-        raise ValueError(f"kernel_size must be a positive int or {dim} positive ints, got {kernel_size!r}")
+    sizes = _kernel_sizes(kernel_size, dim)
     axes = [np.arange(s) - (s - 1) / 2 for s in sizes]
     return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, dim)
 
@@ -62,17 +78,19 @@ class RingSpec:
         sigma: float | Sequence[float] | None = None,
         maximum_frequency: int | None = None,
         frequencies_cutoff: float | Callable[[float], int] | None = None,
+        _dealias: bool = True,
     ) -> "RingSpec":
         """Rings for a kernel of ``kernel_size``; see the module docstring for the rules.
 
-        Raises ``ValueError`` for a non-positive sigma, a ring outside the kernel, or an
-        explicit ``maximum_frequency`` that no ring can carry without aliasing.
+        Raises ``ValueError`` for a non-positive sigma, a ring outside the kernel, or rings whose
+        radial profiles coincide on the grid.
+        ``maximum_frequency`` caps the frequencies (rings that cannot carry it carry less).
         """
         pts = grid_points(kernel_size, dim)
         radius = np.linalg.norm(pts, axis=1)
         extent = float(np.abs(pts).max()) if len(pts) else 0.0
         if rings is None:
-            size = kernel_size if isinstance(kernel_size, int) else min(kernel_size)
+            size = min(_kernel_sizes(kernel_size, dim))
             start = 0.0 if size % 2 == 1 else 0.5
             rings = tuple(float(r) for r in np.arange(start, (size - 1) / 2 + 1e-9, 1.0))
         rings = tuple(float(r) for r in rings)
@@ -96,11 +114,14 @@ class RingSpec:
         freqs = []
         for r, s in zip(rings, sigmas):
             n = int(np.sum(np.abs(radius - r) <= max(s, 0.5) + 1e-9))
-            nyquist = 0 if r == 0 else max(0, (n - 1) // 2)
+            # frequencies <= k: 2k + 1 functions on a circle, (k + 1)^2 on a sphere
+            nyquist = 0 if r == 0 else max(0, (n - 1) // 2 if dim == 2 else math.isqrt(n) - 1)
             k = min(cutoff(r), nyquist)
             if maximum_frequency is not None:
                 k = min(k, maximum_frequency)
             freqs.append(max(k, 0) if r > 0 else 0)
+        if _dealias:
+            freqs = list(_dealiased(_grid_key(kernel_size), dim, rings, sigmas, tuple(freqs)))
         return RingSpec(rings, sigmas, tuple(freqs), dim)
 
     @staticmethod
@@ -109,7 +130,7 @@ class RingSpec:
         frequencies: Sequence[int],
     ) -> "RingSpec":
         """Rings with explicitly chosen maximal frequencies; aliasing ones raise ``ValueError``."""
-        spec = RingSpec.default(kernel_size, dim, rings, sigma, frequencies_cutoff=lambda r: 10**6)
+        spec = RingSpec.default(kernel_size, dim, rings, sigma, frequencies_cutoff=lambda r: 10**6, _dealias=False)
         if len(frequencies) != len(spec.radii):
             raise ValueError(f"need one frequency per ring ({len(spec.radii)}), got {len(frequencies)}")
         for r, k, kmax in zip(spec.radii, frequencies, spec.max_frequencies):
@@ -118,7 +139,43 @@ class RingSpec:
                     f"the ring of radius {r} on a kernel of size {kernel_size} can carry frequencies up to "
                     f"{kmax} without aliasing; asked for {k}"
                 )
-        return RingSpec(spec.radii, spec.sigmas, tuple(int(k) for k in frequencies), dim)
+        freqs = tuple(int(k) for k in frequencies)
+        if _dealiased(_grid_key(kernel_size), dim, spec.radii, spec.sigmas, freqs) != freqs:
+            raise ValueError(
+                f"the rings {spec.radii} (sigma {spec.sigmas}) with frequencies {freqs} alias on a kernel of size "
+                f"{kernel_size}: their harmonics are linearly dependent on the grid; use lower frequencies or narrower rings"
+            )
+        return RingSpec(spec.radii, spec.sigmas, freqs, dim)
+
+
+def _grid_key(kernel_size: int | Sequence[int]) -> int | tuple[int, ...]:
+    return int(kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(int(k) for k in kernel_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _dealiased(kernel_size: int | tuple[int, ...], dim: int, radii: tuple[float, ...], sigmas: tuple[float, ...],
+               freqs: tuple[int, ...]) -> tuple[int, ...]:
+    """``freqs`` with the highest ones lowered (outermost ring first) until the harmonics are
+    linearly independent on the grid: the per-ring sample counts cannot see broad rings that
+    share their samples, or symmetric samples on which two harmonics coincide."""
+    pts = torch.from_numpy(grid_points(kernel_size, dim))
+    freqs = list(freqs)
+    while True:
+        H = sample_harmonics(RingSpec(radii, sigmas, tuple(freqs), dim), pts).numpy()
+        s = np.linalg.svd(H, compute_uv=False)
+        if H.shape[0] <= H.shape[1] and s[-1] > _ALIAS_TOL * s[0]:
+            return tuple(freqs)
+        top = max(freqs)
+        if top == 0:
+            raise ValueError(
+                f"the radial profiles of the rings {radii} (sigma {sigmas}) are linearly dependent on a kernel of "
+                f"size {kernel_size} (rings too close together, or more rings than grid points)"
+            )
+        i = max(j for j, k in enumerate(freqs) if k == top)
+        freqs[i] -= 1
+
+
+_ALIAS_TOL = 1e-7
 
 
 def harmonic_types(spec: RingSpec) -> list[tuple[int, float, float, tuple[int, int], int]]:

@@ -51,6 +51,8 @@ def solve_kernel_constraint(
         # row-major vec(C): vec(C H1) = kron(I, H1^T) vec(C), vec(K C H0) = kron(K, H0^T) vec(C)
         rows.append(np.kron(np.eye(D), H1.T) - np.kron(K, H0.T))
     Mat = np.concatenate(rows)
-    _, s, vh = np.linalg.svd(Mat, full_matrices=True)
+    # only the right singular vectors matter: the full U (rows x rows) is needed only when
+    # there are fewer rows than unknowns (then vh must still span all of R^(D M))
+    _, s, vh = np.linalg.svd(Mat, full_matrices=Mat.shape[0] < Mat.shape[1])
     rank = int(np.sum(s > tol * s[0]))
     return vh[rank:].reshape(-1, out_repr.size, in_repr.size, M)

@@ -19,8 +19,8 @@ from threadpoolctl import threadpool_limits
 
 from steerable.group import Representation, directsum
 from steerable.gspaces import (
-    GSpace, conicalOnR3, dihedralOnR3, flip2dOnR2, flipRot2dOnR2, flipRot3dOnR3, invOnR3, rot2dOnR2,
-    rot2dOnR3, rot3dOnR3, trivialOnR2,
+    GSpace, conicalOnR3, dihedralOnR3, flip2dOnR2, flipRot2dOnR2, flipRot3dOnR3, icoOnR3, invOnR3, octaOnR3,
+    rot2dOnR2, rot2dOnR3, rot3dOnR3, tetraOnR3, trivialOnR2,
 )
 from steerable.kernels import KernelBasis
 
@@ -126,6 +126,9 @@ CASES: list[Case] = [
     Case("D4_dihedral_R3", lambda: dihedralOnR3(4), _dihedral, 5),
     Case("D4_conical_R3", lambda: conicalOnR3(4), _dihedral, 5),
     Case("Inv_R3", lambda: invOnR3(), _small_finite, 3),
+    Case("octa", lambda: octaOnR3(), _small_finite, 3),
+    Case("tetra", lambda: tetraOnR3(), _small_finite, 3),
+    Case("ico", lambda: icoOnR3(), lambda gs: list(gs.fibergroup.irreps())[:3], 3),
     # restricted gspaces: the kernel harmonics are restricted in two steps (ambient -> G -> H)
     Case("C8|C4", lambda: rot2dOnR2(8).restrict(4)[0], _cyclic, 5),
     Case("D8|D4", lambda: flipRot2dOnR2(8).restrict((1, 4))[0], _dihedral, 5),
@@ -159,9 +162,32 @@ def mixed_repr(name: str) -> Representation:
     return directsum(list(reprs_of(name)), name="all")
 
 
+def pairs_of(name: str) -> list[tuple[Representation, Representation]]:
+    """Every representation of the case once as input and once as output: ``(r_i, r_{i+1})``,
+    plus ``regular -> regular`` for finite groups of order <= 16."""
+    reps = reprs_of(name)
+    out = [(reps[i], reps[(i + 1) % len(reps)]) for i in range(len(reps))]
+    G = gspace_of(name).fibergroup
+    if not G.continuous and G.order() <= 16:  # (|G| x |G|) kernels: keep the tests fast
+        out.append((G.regular_representation, G.regular_representation))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def basis_of(name: str, i: int) -> KernelBasis | None:
+    """The basis of the ``i``-th pair of the case (``None`` where no kernel exists)."""
+    ri, ro = pairs_of(name)[i]
+    try:
+        return KernelBasis(gspace_of(name), ri, ro, CASE_BY_NAME[name].kernel_size)
+    except ValueError:
+        return None
+
+
 def apply_reprs(K: torch.Tensor, ro: np.ndarray, ri: np.ndarray) -> torch.Tensor:
     """``rho_out K rho_in^T`` on the (out, in) axes 1, 2 of a basis tensor ``(B, o, i, ...)``."""
-    return torch.einsum("op,bpq...,iq->boi...", torch.from_numpy(ro), K, torch.from_numpy(ri))
+    ro_t, ri_t = torch.from_numpy(ro).to(K.dtype), torch.from_numpy(ri).to(K.dtype)
+    X = K.reshape(*K.shape[:3], -1).permute(0, 3, 1, 2)  # (B, P, o, i)
+    return (ro_t @ X @ ri_t.T).permute(0, 2, 3, 1).reshape(K.shape)
 
 
 def grid_violation(basis: KernelBasis, gs: GSpace) -> float:
