@@ -13,7 +13,7 @@ Example:
     >>> from steerable.group import dihedral_group
     >>> G = dihedral_group(4)
     >>> len(G.elements), [psi.size for psi in G.irreps()]
-    (8, [1, 1, 1, 1, 2])
+    (8, [1, 1, 2, 1, 1])
 """
 from .cyclic_dihedral import CyclicGroup, DihedralGroup, cyclic_group, dihedral_group, trivial_group
 from .so2_o2 import O2, SO2, o2_group, so2_group

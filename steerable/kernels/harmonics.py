@@ -11,7 +11,12 @@ the ``n`` grid points within ``max(sigma, 1/2)`` of it; the harmonics of frequen
 need at least as many samples as there are of them: ``2k + 1`` on a circle (``R^2``),
 ``(k + 1)^2`` on a sphere (``R^3``).  By default a ring carries the frequencies
 ``k <= min(maximum_frequency, floor(frequencies_cutoff * r), k_max(n))`` with
-``frequencies_cutoff = 2`` (the centre ``r = 0`` only ``k = 0``); ``maximum_frequency`` is a cap.
+``frequencies_cutoff = 1`` (the centre ``r = 0`` only ``k = 0``); ``maximum_frequency`` is a cap.
+The default cutoff of one angular frequency per pixel of radius is chosen for rotations off
+the grid: a filter must still look like a smooth function when its samples are rotated by
+an arbitrary angle.  Measured on smooth inputs (k = 5, 45 degrees), cutoff 2 gives 10-13%
+relative equivariance error, 1.5 gives 4-7%, 1 gives about 2%; grid-exact rotations are
+exact for any cutoff.  Pass ``frequencies_cutoff=2`` for a larger basis.
 Broad, overlapping rings share their samples, so finally the highest frequencies are lowered
 until all harmonics are linearly independent on the grid (the defaults never need this).
 Default rings for an odd kernel size ``s`` are ``r = 0, 1, ..., (s - 1) / 2`` (even ``s``:
@@ -21,7 +26,7 @@ Example:
     >>> from steerable.kernels.harmonics import RingSpec
     >>> spec = RingSpec.default(5, dim=2)
     >>> spec.radii, spec.max_frequencies
-    ((0.0, 1.0, 2.0), (0, 2, 4))
+    ((0.0, 1.0, 2.0), (0, 1, 2))
 """
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ from ..group.so3_math import spherical_harmonics
 __all__ = ["RingSpec", "grid_points", "harmonic_types", "sample_harmonics"]
 
 DEFAULT_SIGMA = 0.6
-DEFAULT_CUTOFF = 2.0
+DEFAULT_CUTOFF = 1.0
 
 
 def _kernel_sizes(kernel_size: int | Sequence[int], dim: int) -> list[int]:

@@ -13,8 +13,8 @@ Example:
     >>> from steerable.kernels.harmonics import RingSpec
     >>> gs = rot2dOnR2(4)
     >>> C = solve_kernel_constraint(gs, gs.trivial_repr, gs.trivial_repr, RingSpec.default(3, 2))
-    >>> C.shape[0]   # radial functions times harmonics of frequency 0 mod 4
-    3
+    >>> C.shape[0]   # the two rings' radial functions (frequency 0 mod 4; ring 1 carries k <= 1)
+    2
 """
 from __future__ import annotations
 

@@ -220,7 +220,7 @@ def continuous_violation(basis: KernelBasis, gs: GSpace, seed: int, n_elements: 
 def flat(W: np.ndarray | torch.Tensor) -> np.ndarray:
     """Basis tensor ``(B, ...)`` as the columns of a matrix ``(prod(...), B)``."""
     W = W.numpy() if isinstance(W, torch.Tensor) else W
-    return np.asarray(W, dtype=np.float64).reshape(W.shape[0], -1).T
+    return np.asarray(W, dtype=np.float64).reshape(W.shape[0], int(np.prod(W.shape[1:]))).T
 
 
 def max_angle(A: np.ndarray, B: np.ndarray) -> float:

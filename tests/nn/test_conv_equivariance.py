@@ -300,7 +300,7 @@ class ApproxCase:
 # Measured (k = 5, n = 41, sigma = 3, float32):
 #   SO(2) irreps 0..1, default basis:                   0.8% (30 deg), 0.9% (45 deg)
 #   SO(2) irreps 0..3, frequencies_cutoff=1:            1.8%, 2.1%
-#   SO(2) irreps 0..3, default basis (cutoff 2):        9.1%, 10.5%   -- see below
+#   SO(2) irreps 0..3, frequencies_cutoff=2:            9.1%, 10.5%   -- see below
 #   C16 regular + trivial + irrep 1, cutoff 1:          1.3-1.7% (22.5, 45, 67.5 deg)
 #   C16 same, default basis:                            9.8-13%
 #   O(2) irreps up to frequency 2, default basis:       3.9% (reflection across the 22.5 deg line)
