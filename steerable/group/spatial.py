@@ -255,6 +255,16 @@ class SO3(Group):
     def _irreps_with_casimir(self, c: float) -> list:
         return [self.irrep(_degree_of_casimir(c))]
 
+    def _restricted_lie_algebra(self, subgroup_id: Hashable, psi) -> list[np.ndarray] | None:
+        """Exact generators for the continuous subgroups (all contain only proper rotations
+        in their identity component): SO(3) itself, or rotations about z."""
+        kind = _normalise_spatial_id(subgroup_id)[0]
+        if kind in ("so3", "o3"):
+            return self._irrep_lie_algebra(psi.id)
+        if kind in ("so2", "o2", "cyl"):
+            return [self._irrep_lie_algebra(psi.id)[2]]
+        return None
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         id = _normalise_spatial_id(id)
         if id == ("so3", None):
