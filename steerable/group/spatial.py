@@ -149,6 +149,10 @@ class SO3(Group):
     def __reduce__(self):
         return so3_group, (self.maxfreq,)
 
+    def _normalise_subgroup_id(self, id: Hashable) -> Hashable:
+        # cache under the readable id: (True, 4) and ('dn', 4) are one subgroup, and (1, 4) is no id
+        return _normalise_spatial_id(id)
+
     # rotation part / rotation test shared with O(3)
     def _rotation(self, value: np.ndarray) -> np.ndarray:
         return M.quat_to_matrix(value)
