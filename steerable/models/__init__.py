@@ -1,0 +1,28 @@
+"""Models for rotation-equivariance experiments (rotated MNIST and larger images).
+
+* :class:`ConvNet`: the conventional CNN baseline;
+* :class:`SteerableCNN`: C_N / D_N / SO(2) / O(2) steerable CNNs of the E(2)-CNN paper's MNIST
+  experiments, with optional restriction to a subgroup in the late layers;
+* :class:`WideResNet`: WRN-d-k, conventional or equivariant;
+* :func:`build_model`: any of them by name (``'cnn'``, ``'c8'``, ``'d16|c16'``, ``'wrn-16-4-d8'``...).
+
+Every model maps ``(batch, channels, H, W)`` tensors to logits, has parameter counts close to the
+conventional model's at the same ``width`` (see :class:`SteerableCNN` for the rule), and
+``export()`` s to a plain ``torch.nn.Module`` with the same eval-mode outputs.
+
+Example:
+    >>> import torch
+    >>> net = build_model("d4", width=0.25).eval()
+    >>> plain = net.export()
+    >>> x = torch.randn(2, 1, 29, 29)
+    >>> bool(torch.allclose(net(x), plain(x), atol=1e-5))
+    True
+"""
+from .cnn import ConvNet
+from .groups import GroupSpec, make_gspace, parse_group_spec
+from .registry import MODEL_NAMES, build_model, canonical_model_name
+from .steerable_cnn import SteerableCNN, count_parameters
+from .wrn import WideResNet, parse_wrn_name
+
+__all__ = ["ConvNet", "SteerableCNN", "WideResNet", "build_model", "canonical_model_name", "MODEL_NAMES",
+           "count_parameters", "GroupSpec", "parse_group_spec", "make_gspace", "parse_wrn_name"]
