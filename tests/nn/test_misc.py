@@ -10,20 +10,13 @@ import torch.nn.functional as F
 
 from steerable.gspaces import flipRot2dOnR2, rot2dOnR2, rot3dOnR3
 from steerable.nn import (
-    DisentangleModule, EquivariantModule, FieldDropout, FieldType, GeometricTensor, GroupPooling, IdentityModule,
+    DisentangleModule, FieldDropout, FieldType, GeometricTensor, GroupPooling, IdentityModule,
     InnerBatchNorm, InvariantMaps, MaskModule, MultipleModule, NormPool, PointwiseDropout, PointwiseMaxPool2D,
     R2Conv, R2Upsampling, R3Upsampling, RestrictionModule, SequentialModule,
 )
 from steerable.nn.misc_maps import build_mask, quadratic_invariants
 from steerable.nn.pooling import gaussian_filter
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from _layer_helpers import check_export
 
 
 GSPACES = {f"C{N}": (lambda N=N: rot2dOnR2(N)) for N in (1, 2, 3, 4, 8, 16)}
@@ -41,14 +34,6 @@ def mixed_type(gs) -> FieldType:
 def data(t: FieldType, n: int = 9, batch: int = 2, seed: int = 0, dtype=torch.float32) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(batch, t.size, *[n] * t.gspace.dimensionality, generator=g, dtype=torch.float64).to(dtype)
-
-
-def check_export(m: EquivariantModule, x: torch.Tensor) -> None:
-    m.eval()
-    plain = m.export()
-    assert not any(isinstance(s, EquivariantModule) for s in plain.modules())
-    torch.testing.assert_close(plain(x), m(GeometricTensor(x, m.in_type)).tensor, atol=1e-5, rtol=1e-5)
-    assert m.evaluate_output_shape(x.shape) == tuple(m(GeometricTensor(x, m.in_type)).shape)
 
 
 # ---------------------------------------------------------------------- containers

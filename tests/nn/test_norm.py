@@ -17,20 +17,9 @@ from steerable.nn import (
     EquivarianceError, EquivariantModule, FieldNorm, FieldType, GeometricTensor, GNormBatchNorm, IIDBatchNorm1d,
     IIDBatchNorm2d, IIDBatchNorm3d, InnerBatchNorm, NormBatchNorm,
 )
+from _layer_helpers import ALL2D, FINITE
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-FINITE = {f"C{N}": (lambda N=N: rot2dOnR2(N)) for N in (1, 2, 3, 4, 8, 16)}
-FINITE.update({"D4": lambda: flipRot2dOnR2(4), "D8": lambda: flipRot2dOnR2(8)})
-CONTINUOUS = {"SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1)}
-ALL2D = {**FINITE, **CONTINUOUS}
 
 
 def permutation_type(gs) -> FieldType:

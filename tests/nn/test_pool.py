@@ -20,20 +20,9 @@ from steerable.nn import (
 )
 from steerable.nn.misc_maps import build_mask
 from steerable.nn.pooling import gaussian_filter
+from _layer_helpers import ALL2D, FINITE, check_export
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-FINITE = {f"C{N}": (lambda N=N: rot2dOnR2(N)) for N in (1, 2, 3, 4, 8, 16)}
-FINITE.update({"D4": lambda: flipRot2dOnR2(4), "D8": lambda: flipRot2dOnR2(8)})
-CONTINUOUS = {"SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1)}
-ALL2D = {**FINITE, **CONTINUOUS}
 
 # (n, kernel, stride, padding, dilation): windows symmetric about the centre of an n x n grid
 WINDOWS = [(9, 3, 1, 1, 1), (9, 3, 2, 1, 1), (8, 2, 2, 0, 1), (9, 3, 2, 1, 2), (10, 3, 1, 1, 1), (10, 3, 3, 1, 1)]
@@ -59,14 +48,6 @@ def mixed_type(gs) -> FieldType:
 def data(t: FieldType, n: int, batch: int = 2, seed: int = 0, dtype=torch.float32) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(batch, t.size, *[n] * t.gspace.dimensionality, generator=g, dtype=torch.float64).to(dtype)
-
-
-def check_export(m: EquivariantModule, x: torch.Tensor) -> None:
-    m.eval()
-    plain = m.export()
-    assert not any(isinstance(s, EquivariantModule) for s in plain.modules())
-    torch.testing.assert_close(plain(x), m(GeometricTensor(x, m.in_type)).tensor, atol=1e-5, rtol=1e-5)
-    assert m.evaluate_output_shape(x.shape) == tuple(m(GeometricTensor(x, m.in_type)).shape)
 
 
 # ---------------------------------------------------------------------- pointwise spatial pooling
