@@ -47,7 +47,9 @@ class GroupElement:
 
     def __matmul__(self, other: "GroupElement") -> "GroupElement":
         if not isinstance(other, GroupElement):
-            raise TypeError(f"can only compose with a GroupElement, got {type(other).__name__}")
+            # not ours to handle: lets ``g @ x`` reach ``x.__rmatmul__`` (e.g. a GeometricTensor);
+            # Python raises a TypeError naming both operand types when nobody handles it
+            return NotImplemented
         if other.group != self.group:
             raise ValueError(
                 f"cannot compose elements of different groups: {self.group.name} and {other.group.name}"

@@ -52,6 +52,13 @@ class FieldType:
         self.fields_end = np.cumsum(sizes)
         self.fields_start = self.fields_end - sizes
 
+    def __call__(self, tensor: torch.Tensor, coords: torch.Tensor | None = None) -> "GeometricTensor":
+        """Wrap ``tensor`` (and optional point ``coords``) as a ``GeometricTensor`` of this type:
+        ``in_type(x)`` is ``GeometricTensor(x, in_type)``."""
+        from .geometric_tensor import GeometricTensor  # the tensor class is built on this one
+
+        return GeometricTensor(tensor, self, coords)
+
     @property
     def fibergroup(self):
         return self.gspace.fibergroup

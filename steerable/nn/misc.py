@@ -214,8 +214,10 @@ class SequentialModule(EquivariantModule):
         return shape
 
     def export(self) -> torch.nn.Sequential:
-        """``torch.nn.Sequential`` of the exported submodules (same names)."""
-        return torch.nn.Sequential(OrderedDict((n, m.export()) for n, m in self._modules.items()))  # type: ignore[operator]
+        """``torch.nn.Sequential`` of the exported submodules (same names), in eval mode: exports
+        are the inference-mode maps (running statistics frozen, dropout off)."""
+        exported = torch.nn.Sequential(OrderedDict((n, m.export()) for n, m in self._modules.items()))  # type: ignore[operator]
+        return exported.eval()
 
 
 class MultipleModule(EquivariantModule):

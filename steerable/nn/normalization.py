@@ -209,7 +209,12 @@ class _GroupBatchNorm(EquivariantModule):
         if not self.track_running_stats:
             bias_c = None if not self.affine else self._E @ self.bias
             return _BatchStatsPlain(self._gidx, self._gsize, self._E, self._Epinv, self._Q,
-                                    None if not self.affine else self.weight, bias_c, self.eps)
+                                    None if not self.affine else self.weight, bias_c, self.eps).eval()
+        # the running statistics are frozen into an affine map: that is the eval-mode layer, so
+        # the module is returned in eval mode (a training-mode flag would misstate what it computes)
+        return self._export_running_stats(dtype).eval()
+
+    def _export_running_stats(self, dtype: torch.dtype) -> torch.nn.Module:
         scale, shift = self._affine(self.running_mean.to(dtype), self.running_var.to(dtype), dtype)
         if self._Q is None:
             return ChannelAffine(scale, shift)
@@ -509,7 +514,7 @@ class FieldNorm(EquivariantModule):
 
     @torch.no_grad()
     def export(self) -> torch.nn.Module:
-        return _FieldNormPlain(self._gidx, self._gsize, self._E, self._Epinv, self.weight, self.bias, self.eps)
+        return _FieldNormPlain(self._gidx, self._gsize, self._E, self._Epinv, self.weight, self.bias, self.eps).eval()
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, eps={self.eps}, affine={self.affine}"
