@@ -36,7 +36,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from .basis_expansion import BlocksBasisExpansion
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "trivial_bias_expansion"]

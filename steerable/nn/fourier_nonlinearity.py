@@ -41,7 +41,7 @@ import torch
 from ..group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
 from ..gspaces import GSpace
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .module import EquivariantModule
 from .nonlinearities._common import Activation, resolve_activation
 from .nonlinearities.exported import FourierActivation, fourier_coefficients, fourier_samples

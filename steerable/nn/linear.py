@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from .basis_expansion import BlocksBasisExpansion
 from .conv import trivial_bias_expansion
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["Linear"]

@@ -27,7 +27,7 @@ from ..group.linalg import block_diag
 
 from ..group import Representation
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor, tensor_directsum
+from .field_type import GeometricTensor, tensor_directsum
 from .module import EquivariantModule
 
 __all__ = [

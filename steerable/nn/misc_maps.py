@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from ..group import tensor_product
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .misc import check_field_type, field_index, meta_shape, require_permutation
 from .module import EquivariantModule
 

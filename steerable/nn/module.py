@@ -15,7 +15,7 @@ import torch
 
 from ..group import GroupElement
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 
 __all__ = ["EquivariantModule", "EquivarianceError"]
 

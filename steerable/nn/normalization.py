@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .misc import ChannelAffine, ChannelLinear, check_field_type, field_index, require_permutation, trivial_columns
 from .module import EquivariantModule
 

@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .misc import check_field_type, meta_shape, require_permutation
 from .module import EquivariantModule
 from .pooling_fields import GroupPooling, MaxPoolChannels, NormMaxPool, NormPool, _check_spatial, _IntOrTuple

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from ..group import Representation, decompose_representation, directsum
 from .field_type import FieldType
-from .geometric_tensor import GeometricTensor
+from .field_type import GeometricTensor
 from .misc import check_field_type, groups_by_size, meta_shape, require_permutation
 from .module import EquivariantModule
 

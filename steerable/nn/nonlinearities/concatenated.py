@@ -34,7 +34,7 @@ import torch
 
 from ...group import Representation, decompose_representation
 from ..field_type import FieldType
-from ..geometric_tensor import GeometricTensor
+from ..field_type import GeometricTensor
 from ..module import EquivariantModule
 from ._common import Activation, check_field_type, is_signed_permutation, resolve_activation
 from .exported import ConcatenatedActivation, concatenated_activation

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..field_type import FieldType
-from ..geometric_tensor import GeometricTensor
+from ..field_type import GeometricTensor
 from ..module import EquivariantModule
 from ._common import check_field_type
 from .exported import GateActivation, gate_activation

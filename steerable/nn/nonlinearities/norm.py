@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 
 from ..field_type import FieldType
-from ..geometric_tensor import GeometricTensor
+from ..field_type import GeometricTensor
 from ..module import EquivariantModule
 from ._common import check_field_type, field_index_tensor
 from .exported import NormActivation, norm_activation

@@ -22,7 +22,7 @@ import copy
 import torch
 
 from ..field_type import FieldType
-from ..geometric_tensor import GeometricTensor
+from ..field_type import GeometricTensor
 from ..module import EquivariantModule
 from ._common import Activation, check_field_type, resolve_activation
 

@@ -31,7 +31,7 @@ import torch
 
 from ...group import Representation, tensor_product
 from ..field_type import FieldType
-from ..geometric_tensor import GeometricTensor
+from ..field_type import GeometricTensor
 from ..linear import Linear
 from ..module import EquivariantModule
 from ._common import check_field_type
