@@ -15,9 +15,8 @@ unit input variance, as ``kaiming_normal_`` gives a plain convolution.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 import torch
 
 from ..kernels import EmptyBasisError, KernelBasis

@@ -340,7 +340,7 @@ class _QuadraticPlain(torch.nn.Module):
         out = x.new_zeros(x.shape[0], self.out_size, *x.shape[2:])
         for i in range(self.n):
             A = getattr(self, f"forms_{i}").to(x.dtype)
-            K, d = A.shape[0], A.shape[1]
+            d = A.shape[1]
             xs = x.index_select(1, getattr(self, f"in_{i}"))
             xs = xs.reshape(x.shape[0], -1, d, *x.shape[2:])
             y = torch.einsum("bnd...,kde,bne...->bnk...", xs, A, xs)

@@ -13,7 +13,7 @@ import torch
 
 from steerable.gspaces import flipRot2dOnR2, flipRot3dOnR3, rot2dOnR2, rot3dOnR3
 from steerable.nn import (
-    EquivariantModule, FieldType, GeometricTensor, MaskModule, R2Conv, R2ConvTransposed, R2Upsampling, R3Conv, R3ConvTransposed,
+    EquivariantModule, FieldType, GeometricTensor, MaskModule, R2ConvTransposed, R2Upsampling, R3Conv, R3ConvTransposed,
     R3Upsampling,
 )
 
