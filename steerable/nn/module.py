@@ -56,14 +56,21 @@ class EquivariantModule(torch.nn.Module):
         elements: Sequence[GroupElement] | None = None,
         atol: float = 1e-5,
         rtol: float = 1e-5,
-        spatial: int = 9,
+        spatial: int | None = None,
         raise_on_fail: bool = True,
     ) -> list[tuple[GroupElement, float]]:
         """Compare ``layer(g.x)`` with ``g.layer(x)``; returns ``[(g, max_abs_error)]``.
 
-        By default uses random input of spatial size ``spatial`` and the grid-exact
-        ``testing_elements``; raises :class:`EquivarianceError` unless every error is within
-        ``atol + rtol * max|layer(x)|``.
+        By default uses random input and the grid-exact ``testing_elements``; raises
+        :class:`EquivarianceError` unless every error is within ``atol + rtol * max|layer(x)|``.
+
+        A strided layer (convolution or pooling with stride ``s``, kernel ``k``, padding ``p``,
+        dilation ``d``) commutes with rotations and flips of the grid only when it samples
+        positions symmetric about the centre: ``(L + 2p - d(k - 1) - 1)`` divisible by ``s`` for
+        its input length ``L``.  With ``spatial=None`` the smallest input size ``>= 9`` that
+        satisfies this rule at every strided layer (followed through ``evaluate_output_shape``)
+        is used; an explicit ``spatial`` is taken as given, and a failure message says when it
+        breaks the rule.
         """
         was_training = self.training
         self.eval()
@@ -74,6 +81,8 @@ class EquivariantModule(torch.nn.Module):
                 p = next((b for b in self.buffers() if b.is_floating_point()), None)
             if x is None:
                 d = self.in_type.gspace.dimensionality
+                if spatial is None:
+                    spatial = self._exact_input_size()
                 x = torch.randn(2, self.in_type.size, *([spatial] * d), generator=torch.Generator().manual_seed(0))
                 if p is not None:
                     x = x.to(dtype=p.dtype)
@@ -90,13 +99,65 @@ class EquivariantModule(torch.nn.Module):
             scale = float(y.tensor.abs().max())
             bad = [(g, e) for g, e in errors if e > atol + rtol * scale]
             if bad and raise_on_fail:
-                raise EquivarianceError(
+                g_worst, e_worst = max(bad, key=lambda b: b[1])
+                diff = (self(gx.transform(g_worst)).tensor - y.transform(g_worst).tensor).abs()
+                per_field = [float(diff[:, a:b].max()) for a, b in zip(self.out_type.fields_start, self.out_type.fields_end)]
+                worst_fields = sorted(range(len(per_field)), key=lambda i: -per_field[i])[:3]
+                fields = ", ".join(f"{i} ({self.out_type.representations[i].name}: {per_field[i]:.3g})" for i in worst_fields)
+                msg = (
                     f"{type(self).__name__} is not equivariant within atol={atol}, rtol={rtol} "
-                    f"(output scale {scale:.3g}): worst {max(e for _, e in bad):.3g} at {bad[0][0]}"
+                    f"(output scale {scale:.3g}): worst error {e_worst:.3g} at {g_worst} "
+                    f"({len(bad)} of {len(errors)} elements fail); worst output fields {fields}"
                 )
+                broken = self._stride_rule_violations(tuple(x.shape))
+                if broken:
+                    msg += (
+                        f". The input size {tuple(x.shape[2:])} breaks the exact-stride rule at {'; '.join(broken)}: "
+                        f"strided layers only commute with the grid symmetries for suitable sizes "
+                        f"(try spatial={self._exact_input_size()} or leave spatial=None)"
+                    )
+                raise EquivarianceError(msg)
             return errors
         finally:
             self.train(was_training)
+
+    def _stride_rule_violations(self, input_shape: tuple[int, ...]) -> list[str] | None:
+        """Strided layers whose input length breaks the exact-stride rule, following the
+        spatial size through the submodules in registration order; ``None`` when the modules'
+        order cannot be followed (shapes do not chain)."""
+        shape = tuple(input_shape)
+        broken: list[str] = []
+        for name, m in self.named_modules():
+            if m is self or not isinstance(m, EquivariantModule) or any(isinstance(c, EquivariantModule) for c in m.children()):
+                continue
+            if len(shape) < 2 or shape[1] != m.in_type.size:
+                return None
+            stride = getattr(m, "stride", 1)
+            stride = stride[0] if isinstance(stride, (tuple, list)) else stride
+            if isinstance(stride, int) and stride > 1 and not getattr(m, "output_padding", 0) and hasattr(m, "kernel_size"):
+                k, p, dil = (getattr(m, a, default) for a, default in (("kernel_size", 1), ("padding", 0), ("dilation", 1)))
+                k, p, dil = (v[0] if isinstance(v, (tuple, list)) else v for v in (k, p, dil))
+                for L in shape[2:]:
+                    if (L + 2 * p - dil * (k - 1) - 1) % stride != 0:
+                        broken.append(f"{name or type(m).__name__} (input length {L}, stride {stride}, kernel {k}, padding {p})")
+                        break
+            try:
+                shape = m.evaluate_output_shape(shape)
+            except (ValueError, NotImplementedError, TypeError):
+                return None
+        return broken
+
+    def _exact_input_size(self, start: int = 9, tries: int = 64) -> int:
+        """The smallest spatial size ``>= start`` for which no strided layer breaks the
+        exact-stride rule (``start`` when the layers cannot be followed)."""
+        d = self.in_type.gspace.dimensionality
+        for n in range(start, start + tries):
+            broken = self._stride_rule_violations((2, self.in_type.size, *([n] * d)))
+            if broken is None:
+                return start
+            if not broken:
+                return n
+        return start
 
     def export(self) -> torch.nn.Module:
         """A plain ``torch.nn`` module computing the same function on raw tensors."""
