@@ -403,3 +403,27 @@ def test_wide_model_construction_time():
     with torch.no_grad():
         y = layers[0].eval()(GeometricTensor(torch.randn(1, t.size, 5, 5), t))
     assert y.shape == (1, t.size, 5, 5)
+
+
+def test_recompute_expands_the_filter_at_every_eval_call(monkeypatch):
+    """escnn's ``recompute=True``: no eval-mode cache."""
+    gs = rot2dOnR2(4)
+    t = FieldType(gs, 2 * [gs.regular_repr])
+    layer = R2Conv(t, t, 3, padding=1, recompute=True).eval()
+    x = GeometricTensor(_randn(1, t.size, 7, 7), t)
+    calls = []
+    original = layer.expand_parameters
+    monkeypatch.setattr(layer, "expand_parameters", lambda: calls.append(1) or original())
+    with torch.no_grad():
+        layer(x), layer(x)
+    assert len(calls) == 2
+
+
+def test_filter_attribute_is_the_filter_the_layer_convolves_with():
+    gs = rot2dOnR2(4)
+    t = FieldType(gs, 2 * [gs.regular_repr])
+    layer = R2Conv(t, t, 3, padding=1, bias=False).eval()
+    x = GeometricTensor(_randn(1, t.size, 7, 7), t)
+    with torch.no_grad():
+        assert layer.filter.shape == (t.size, t.size, 3, 3)
+        torch.testing.assert_close(torch.nn.functional.conv2d(x.tensor, layer.filter, padding=1), layer(x).tensor)
