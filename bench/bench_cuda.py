@@ -46,12 +46,12 @@ def main() -> int:
             for batch, size in ((1, 29), (32, 29)):
                 x = torch.randn(batch, t.size, size, size, device=dev).to(memory_format=torch.channels_last)
 
-                def eq():
+                def eq(layer=layer, x=x, t=t, amp=amp):
                     with torch.autocast("cuda", enabled=amp):
                         y = layer(GeometricTensor(x, t)).tensor
                     y.float().sum().backward()
 
-                def pl():
+                def pl(plain=plain, x=x, amp=amp):
                     with torch.autocast("cuda", enabled=amp):
                         y = plain(x)
                     y.float().sum().backward()
