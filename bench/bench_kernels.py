@@ -55,7 +55,7 @@ if case == "a":
     rho = gs.regular_repr
     ks = 5
 elif case == "b":
-    gs = rot2dOnR2(-1, maxfreq=3)
+    gs = rot2dOnR2(-1, maximum_frequency=3)
     rho = directsum([gs.irrep(k) for k in range(4)])
     ks = 7
 else:

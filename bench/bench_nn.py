@@ -37,13 +37,13 @@ def _build(kind: str, group: str, fields: int, k: int):
         from steerable.gspaces import flipRot2dOnR2, rot2dOnR2
         from steerable.nn import FieldType, GeometricTensor, R2Conv
 
-        gs = rot2dOnR2(N) if group[0] == "c" else flipRot2dOnR2(N)
+        gs = rot2dOnR2(N) if group[0] == "c" else flipRot2dOnR2(N, axis=0.0)
         t = FieldType(gs, fields * [gs.regular_repr])
         return R2Conv(t, t, k, padding=k // 2), (lambda x: GeometricTensor(x, t)), (lambda y: y.tensor)
     from escnn import gspaces as egs
     from escnn import nn as enn
 
-    gs = egs.rot2dOnR2(N) if group[0] == "c" else egs.flipRot2dOnR2(N)
+    gs = egs.rot2dOnR2(N) if group[0] == "c" else egs.flipRot2dOnR2(N, axis=0.0)
     t = enn.FieldType(gs, fields * [gs.regular_repr])
     return enn.R2Conv(t, t, k, padding=k // 2), (lambda x: enn.GeometricTensor(x, t)), (lambda y: y.tensor)
 

@@ -233,15 +233,21 @@ def _interpolate(x: torch.Tensor, A: np.ndarray, d: int, mode: str) -> torch.Ten
 
 
 # ---------------------------------------------------------------------- constructors
-def rot2dOnR2(N: int = 8, maxfreq: int = 6) -> GSpace:
-    """Rotations ``C_N`` (``N=-1``: ``SO(2)``) acting on the plane."""
-    return GSpace(o2_group(maxfreq), (None, N), f"{'SO(2)' if N == -1 else f'C{N}'}_on_R2")
+# Signatures and defaults follow escnn 1.0: ``N=-1`` (the continuous group) by default,
+# ``maximum_frequency`` the band limit of the listed irreps, the mirror axis last.
+def rot2dOnR2(N: int = -1, maximum_frequency: int = 6) -> GSpace:
+    """Rotations ``C_N`` (``N=-1``, the default: ``SO(2)``) acting on the plane.
+
+    ``maximum_frequency`` bounds the irreps ``SO(2)`` lists (ignored for finite ``N``).
+    """
+    return GSpace(o2_group(maximum_frequency), (None, N), f"{'SO(2)' if N == -1 else f'C{N}'}_on_R2")
 
 
-def flipRot2dOnR2(N: int = 8, axis: float = 0.0, maxfreq: int = 6) -> GSpace:
-    """Rotations and reflections ``D_N`` (``N=-1``: ``O(2)``); the mirror line is at angle ``axis``."""
+def flipRot2dOnR2(N: int = -1, maximum_frequency: int = 6, axis: float = math.pi / 2) -> GSpace:
+    """Rotations and reflections ``D_N`` (``N=-1``, the default: ``O(2)``); the mirror line is at
+    angle ``axis`` from the ``x0`` axis (default ``pi/2``, as escnn: ``(x0, x1) -> (-x0, x1)``)."""
     name = "O(2)" if N == -1 else f"D{N}"
-    return GSpace(o2_group(maxfreq), (float(axis), N), f"{name}[axis={axis:g}]_on_R2")
+    return GSpace(o2_group(maximum_frequency), (float(axis), N), f"{name}[axis={axis:g}]_on_R2")
 
 
 def flip2dOnR2(axis: float = math.pi / 2) -> GSpace:
@@ -255,51 +261,66 @@ def trivialOnR2() -> GSpace:
     return GSpace(o2_group(), (None, 1), "C1_on_R2")
 
 
-def rot3dOnR3(maxfreq: int = 2) -> GSpace:
+def rot3dOnR3(maximum_frequency: int = 2) -> GSpace:
     """``SO(3)`` acting on ``R^3``."""
-    return GSpace(o3_group(maxfreq), "so3", "SO(3)_on_R3")
+    return GSpace(o3_group(maximum_frequency), "so3", "SO(3)_on_R3")
 
 
-def flipRot3dOnR3(maxfreq: int = 2) -> GSpace:
+def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace:
     """``O(3)`` acting on ``R^3``."""
-    return GSpace(o3_group(maxfreq), "o3", "O(3)_on_R3")
+    return GSpace(o3_group(maximum_frequency), "o3", "O(3)_on_R3")
 
 
-def rot2dOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
-    """Rotations about the z axis (``C_N``, or ``SO(2)`` for ``N=-1``) acting on ``R^3``."""
-    return GSpace(o3_group(maxfreq), ("so2", None) if N == -1 else ("cn", N), f"{'SO(2)' if N == -1 else f'C{N}'}_on_R3")
+def rot2dOnR3(n: int = -1, maximum_frequency: int = 2) -> GSpace:
+    """Rotations about the z axis (``C_n``, or ``SO(2)`` for ``n=-1``) acting on ``R^3``."""
+    return GSpace(o3_group(maximum_frequency), ("so2", None) if n == -1 else ("cn", n),
+                  f"{'SO(2)' if n == -1 else f'C{n}'}_on_R3")
 
 
-def dihedralOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
-    """Rotations about z and rotations by pi about x (``D_N``, or ``O(2)`` for ``N=-1``) on ``R^3``."""
-    return GSpace(o3_group(maxfreq), ("o2", None) if N == -1 else ("dn", N), f"{'O(2)' if N == -1 else f'D{N}'}-dihedral_on_R3")
+def dihedralOnR3(n: int = -1, axis: float = math.pi / 2, maximum_frequency: int = 2) -> GSpace:
+    """Rotations about z and rotations by pi about x (``D_n``, or ``O(2)`` for ``n=-1``) on ``R^3``.
+
+    Only the default ``axis`` (the flip axis of escnn's default) is supported.
+    """
+    _check_default_axis(axis)
+    return GSpace(o3_group(maximum_frequency), ("o2", None) if n == -1 else ("dn", n),
+                  f"{'O(2)' if n == -1 else f'D{n}'}-dihedral_on_R3")
 
 
-def conicalOnR3(N: int = -1, maxfreq: int = 2) -> GSpace:
-    """Rotations about z and mirrors through vertical planes (``C_Nv``; ``O(2)`` for ``N=-1``) on ``R^3``."""
-    return GSpace(o3_group(maxfreq), ("cyl", N), f"{'O(2)' if N == -1 else f'D{N}'}-conical_on_R3")
+def conicalOnR3(n: int = -1, axis: float = math.pi / 2, maximum_frequency: int = 2) -> GSpace:
+    """Rotations about z and mirrors through vertical planes (``C_nv``; ``O(2)`` for ``n=-1``) on ``R^3``.
+
+    Only the default ``axis`` is supported.
+    """
+    _check_default_axis(axis)
+    return GSpace(o3_group(maximum_frequency), ("cyl", n), f"{'O(2)' if n == -1 else f'D{n}'}-conical_on_R3")
 
 
-def invOnR3() -> GSpace:
+def _check_default_axis(axis: float) -> None:
+    if not isinstance(axis, (int, float)) or abs(float(axis) - math.pi / 2) > 1e-12:
+        raise ValueError(f"only the default mirror axis pi/2 is supported on R^3, got axis={axis!r}")
+
+
+def invOnR3(maximum_frequency: int = 2) -> GSpace:
     """The point inversion ``{I, -I}`` acting on ``R^3``."""
-    return GSpace(o3_group(), "inv", "Inv_on_R3")
+    return GSpace(o3_group(maximum_frequency), "inv", "Inv_on_R3")
 
 
-def octaOnR3(maxfreq: int = 2) -> GSpace:
+def octaOnR3(maximum_frequency: int = 2) -> GSpace:
     """The 24 rotations of the cube acting on ``R^3`` (exact on voxel grids)."""
-    return GSpace(o3_group(maxfreq), "octa", "Octahedral_on_R3")
+    return GSpace(o3_group(maximum_frequency), "octa", "Octahedral_on_R3")
 
 
-def icoOnR3(maxfreq: int = 2) -> GSpace:
+def icoOnR3(maximum_frequency: int = 2) -> GSpace:
     """The 60 rotations of the icosahedron acting on ``R^3``."""
-    return GSpace(o3_group(maxfreq), "ico", "Icosahedral_on_R3")
+    return GSpace(o3_group(maximum_frequency), "ico", "Icosahedral_on_R3")
 
 
-def tetraOnR3(maxfreq: int = 2) -> GSpace:
+def tetraOnR3(maximum_frequency: int = 2) -> GSpace:
     """The 12 rotations of the tetrahedron acting on ``R^3``."""
-    return GSpace(o3_group(maxfreq), "tetra", "Tetrahedral_on_R3")
+    return GSpace(o3_group(maximum_frequency), "tetra", "Tetrahedral_on_R3")
 
 
-def trivialOnR3() -> GSpace:
+def trivialOnR3(maximum_frequency: int = 2) -> GSpace:
     """The trivial group acting on ``R^3``."""
-    return GSpace(o3_group(), ("cn", 1), "C1_on_R3")
+    return GSpace(o3_group(maximum_frequency), ("cn", 1), "C1_on_R3")

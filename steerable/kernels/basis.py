@@ -35,11 +35,14 @@ from ..group.decompose import single_threaded_blas
 from ..gspaces import GSpace
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 
-__all__ = ["KernelBasis", "irreps_pair_intertwiners", "EmptyBasisError"]
+__all__ = ["KernelBasis", "irreps_pair_intertwiners", "EmptyBasisError", "EmptyBasisException"]
 
 
 class EmptyBasisError(ValueError):
     """No steerable kernel exists for the requested pair of representations and band limit."""
+
+
+EmptyBasisException = EmptyBasisError  # escnn's name for the same error
 
 
 def irreps_pair_intertwiners(gspace: GSpace, psi_o: IrreducibleRepresentation, psi_i: IrreducibleRepresentation,

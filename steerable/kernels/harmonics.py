@@ -125,7 +125,7 @@ class RingSpec:
         if frequencies_cutoff is None:
             frequencies_cutoff = DEFAULT_CUTOFF
         if callable(frequencies_cutoff):
-            cutoff = frequencies_cutoff
+            cutoff = _validated_cutoff(frequencies_cutoff)
         else:
             c = float(frequencies_cutoff)
             cutoff = lambda r: int(math.floor(c * r + 1e-9))  # noqa: E731
@@ -164,6 +164,22 @@ class RingSpec:
                 f"{kernel_size}: their harmonics are linearly dependent on the grid; use lower frequencies or narrower rings"
             )
         return RingSpec(spec.radii, spec.sigmas, freqs, dim)
+
+
+def _validated_cutoff(fn: Callable[[float], float]) -> Callable[[float], int]:
+    """A user's ``frequencies_cutoff(r)`` as an int-valued function: escnn's callables return
+    the highest frequency as a float (e.g. ``lambda r: 1.5 * r``), floored here once so every
+    later use sees an int; anything that is not a finite real number is a ``TypeError``/``ValueError``."""
+
+    def cutoff(r: float) -> int:
+        k = fn(r)
+        if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)):
+            raise TypeError(f"frequencies_cutoff({r}) must return a number, got {type(k).__name__}")
+        if not math.isfinite(float(k)):
+            raise ValueError(f"frequencies_cutoff({r}) must be finite, got {k!r}")
+        return int(math.floor(float(k) + 1e-9))
+
+    return cutoff
 
 
 def _grid_key(kernel_size: int | Sequence[int]) -> int | tuple[int, ...]:

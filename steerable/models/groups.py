@@ -9,9 +9,9 @@ spec       group                                  gspace
 =========  =====================================  ==========
 ``c1``     trivial group (no equivariance)        ``trivialOnR2()``
 ``cN``     rotations by multiples of 2pi/N        ``rot2dOnR2(N)``
-``dN``     ``cN`` plus reflections (``d1``: flip)  ``flipRot2dOnR2(N)``
+``dN``     ``cN`` plus reflections (``d1``: flip)  ``flipRot2dOnR2(N, axis=0.0)``
 ``so2``    all rotations                          ``rot2dOnR2(-1)``
-``o2``     all rotations and reflections          ``flipRot2dOnR2(-1)``
+``o2``     all rotations and reflections          ``flipRot2dOnR2(-1, axis=0.0)``
 =========  =====================================  ==========
 
 Example:
@@ -144,7 +144,7 @@ def make_gspace(spec: GroupSpec, maxfreq: int = 6) -> GSpace:
     if spec.kind == "c":
         return trivialOnR2() if spec.N == 1 else rot2dOnR2(spec.N)
     if spec.kind == "d":
-        return flipRot2dOnR2(spec.N)
+        return flipRot2dOnR2(spec.N, axis=0.0)
     if spec.kind == "so2":
-        return rot2dOnR2(-1, maxfreq=maxfreq)
-    return flipRot2dOnR2(-1, maxfreq=maxfreq)
+        return rot2dOnR2(-1, maximum_frequency=maxfreq)
+    return flipRot2dOnR2(-1, maximum_frequency=maxfreq, axis=0.0)

@@ -92,6 +92,7 @@ class _RdConv(EquivariantModule):
         frequencies_cutoff: float | Callable[[float], int] | None = None,
         basis_filter: Callable[[dict], bool] | None = None,
         initialize: bool = True,
+        recompute: bool = False,
     ) -> None:
         super().__init__()
         for name, t in (("in_type", in_type), ("out_type", out_type)):
@@ -136,6 +137,8 @@ class _RdConv(EquivariantModule):
         else:
             self.register_parameter("bias", None)
         self._cache: tuple | None = None
+        # escnn's flag: expand the filter at every call in eval mode too (no cache)
+        self.recompute = bool(recompute)
         if initialize:
             self.reset_parameters()
 
@@ -169,7 +172,7 @@ class _RdConv(EquivariantModule):
         if self.training:
             self._cache = None
             return self.expand_parameters()
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or self.recompute:
             # eval mode with autograd on (fine-tuning with frozen normalisation, input
             # gradients...): the cached filter is detached, and may be an inference tensor that
             # autograd refuses to save, so expand (with the graph) instead of using the cache
@@ -180,6 +183,12 @@ class _RdConv(EquivariantModule):
             with torch.no_grad():
                 self._cache = (key, *self.expand_parameters())
         return self._cache[1], self._cache[2]
+
+    @property
+    def filter(self) -> torch.Tensor:
+        """The expanded filter a plain ``conv`` would take (escnn's attribute); in eval mode
+        under ``no_grad`` it is the cached one."""
+        return self._filter()[0]
 
     def train(self, mode: bool = True) -> "_RdConv":
         self._cache = None

@@ -279,7 +279,7 @@ class MaxPoolChannels(EquivariantModule):
     Example:
         >>> from steerable.gspaces import flipRot2dOnR2
         >>> from steerable.nn import FieldType, MaxPoolChannels
-        >>> gs = flipRot2dOnR2(4)
+        >>> gs = flipRot2dOnR2(4, axis=0.0)
         >>> m = MaxPoolChannels(FieldType(gs, [gs.regular_repr]), 4)
         >>> m.out_type.size, [psi.name for psi in m.out_type.irreps]
         (2, ['irrep_0,0', 'irrep_1,0'])

@@ -12,8 +12,8 @@ from steerable.kernels import KernelBasis
 
 def _bases():
     c4 = rot2dOnR2(4)
-    so2 = rot2dOnR2(-1, maxfreq=3)
-    d4 = flipRot2dOnR2(4)
+    so2 = rot2dOnR2(-1, maximum_frequency=3)
+    d4 = flipRot2dOnR2(4, axis=0.0)
     so3 = rot3dOnR3()
     o3 = flipRot3dOnR3()
     return {

@@ -86,7 +86,7 @@ def test_no_pair_without_kernel_is_silently_accepted() -> None:
 
 # ---------------------------------------------------------------------- attributes
 def test_attributes_describe_the_elements() -> None:
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     G = gs.fibergroup
     rho_in = directsum([G.irrep(1, 1), G.trivial_representation])
     basis = KernelBasis(gs, rho_in, G.regular_representation, 5)
@@ -111,7 +111,7 @@ def test_attributes_describe_the_elements() -> None:
     lambda a: a["in_irrep"] == (1, 1),
 ])
 def test_filter_selects_exactly_the_matching_elements(keep) -> None:
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     G = gs.fibergroup
     rho = directsum([G.irrep(1, 1), G.trivial_representation, G.irrep(0, 2)])
     full = KernelBasis(gs, rho, rho, 5)
@@ -133,11 +133,11 @@ def test_filter_rejecting_everything_raises() -> None:
 # ---------------------------------------------------------------------- restriction
 RESTRICTIONS = [
     ("C8->C4 regular", lambda: rot2dOnR2(8), 4, lambda G: (G.regular_representation, G.regular_representation)),
-    ("D8->D4[axis 1]", lambda: flipRot2dOnR2(8), (1, 4), lambda G: (G.regular_representation, G.irrep(1, 3))),
-    ("D8->C8", lambda: flipRot2dOnR2(8), (None, 8), lambda G: (G.irrep(1, 1), G.regular_representation)),
-    ("SO2->C4", lambda: rot2dOnR2(-1, maxfreq=3), 4, lambda G: (G.irrep(1) + G.irrep(3), G.irrep(2) + G.irrep(0))),
-    ("O2->D4", lambda: flipRot2dOnR2(-1, maxfreq=3), (0.0, 4), lambda G: (G.irrep(1, 1) + G.irrep(1, 0), G.irrep(1, 2))),
-    ("O2->SO2", lambda: flipRot2dOnR2(-1, maxfreq=3), (None, -1), lambda G: (G.irrep(1, 1), G.irrep(1, 2) + G.irrep(1, 0))),
+    ("D8->D4[axis 1]", lambda: flipRot2dOnR2(8, axis=0.0), (1, 4), lambda G: (G.regular_representation, G.irrep(1, 3))),
+    ("D8->C8", lambda: flipRot2dOnR2(8, axis=0.0), (None, 8), lambda G: (G.irrep(1, 1), G.regular_representation)),
+    ("SO2->C4", lambda: rot2dOnR2(-1, maximum_frequency=3), 4, lambda G: (G.irrep(1) + G.irrep(3), G.irrep(2) + G.irrep(0))),
+    ("O2->D4", lambda: flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), (0.0, 4), lambda G: (G.irrep(1, 1) + G.irrep(1, 0), G.irrep(1, 2))),
+    ("O2->SO2", lambda: flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), (None, -1), lambda G: (G.irrep(1, 1), G.irrep(1, 2) + G.irrep(1, 0))),
     ("SO3->SO2", lambda: rot3dOnR3(), ("so2",), lambda G: (G.irrep(1), G.irrep(2))),
     ("O3->SO3", lambda: flipRot3dOnR3(), "so3", lambda G: (G.irrep(1, 1), G.irrep(0, 1))),
     ("O3->cyl4", lambda: flipRot3dOnR3(), ("cyl", 4), lambda G: (G.irrep(0, 1), G.irrep(1, 0))),
@@ -181,7 +181,7 @@ def test_restriction_to_trivial_group_gives_all_kernels() -> None:
 def test_gspaces_with_nearly_equal_axes_do_not_share_bases() -> None:
     """Two mirror axes that agree to 6 digits are still different groups: the cached intertwiners
     of one must not be reused for the other (the basis of each must be steerable for it)."""
-    G = flipRot2dOnR2(4).fibergroup
+    G = flipRot2dOnR2(4, axis=0.0).fibergroup
     psi_in, psi_out = G.irrep(1, 1), G.trivial_representation
     for a, b in [(0.1234567, 0.1234568), (1234567.0, 1234568.0)]:
         gs_a, gs_b = flipRot2dOnR2(4, axis=a), flipRot2dOnR2(4, axis=b)

@@ -143,7 +143,7 @@ ROTATIONS = [(2, 5), (3, 7), (4, 7), (5, 7), (8, 7), (-1, 7)]
 
 @pytest.mark.parametrize("N,ks", ROTATIONS, ids=[f"C{N}" if N > 0 else "SO2" for N, _ in ROTATIONS])
 def test_rotations_match_table(N: int, ks: int) -> None:
-    gs = rot2dOnR2(N, maxfreq=3)
+    gs = rot2dOnR2(N, maximum_frequency=3)
     G = gs.fibergroup
     pairs = _pairs(G)
     for psi_i, psi_o in pairs:
@@ -157,7 +157,7 @@ DIHEDRAL = [(1, 0.0, 5), (2, 0.0, 5), (3, 0.0, 7), (4, 0.0, 7), (6, 0.0, 7), (4,
 
 @pytest.mark.parametrize("N,axis,ks", DIHEDRAL, ids=[f"{'D%d' % N if N > 0 else 'O2'}-axis{a:.2f}" for N, a, _ in DIHEDRAL])
 def test_dihedral_match_table(N: int, axis: float, ks: int) -> None:
-    gs = flipRot2dOnR2(N, axis=axis, maxfreq=3)
+    gs = flipRot2dOnR2(N, axis=axis, maximum_frequency=3)
     for psi_i, psi_o in _pairs(gs.fibergroup):
         _compare(gs, None if N == -1 else N, True, axis, psi_i, psi_o, ks)
 
@@ -175,7 +175,7 @@ def test_table_is_itself_steerable() -> None:
     from steerable.group import o2_group
 
     G = o2_group(3)
-    spec = KernelBasis(flipRot2dOnR2(-1, maxfreq=3), G.trivial_representation, G.trivial_representation, 7).spec
+    spec = KernelBasis(flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), G.trivial_representation, G.trivial_representation, 7).spec
     for psi_i, psi_o in _pairs(G):
         for _ in range(3):
             g = G.sample(rng)

@@ -14,8 +14,8 @@ from steerable.kernels.harmonics import sample_harmonics
 
 
 @pytest.mark.parametrize("make,pair,ks", [
-    (lambda: rot2dOnR2(-1, maxfreq=3), lambda G: (G.irrep(0), G.irrep(2)), 2),   # needs frequency 2; ring 0.5 carries 1
-    (lambda: flipRot2dOnR2(4), lambda G: (G.irrep(0, 0), G.irrep(1, 0)), 4),     # needs sin(4t phi); rings carry <= 3
+    (lambda: rot2dOnR2(-1, maximum_frequency=3), lambda G: (G.irrep(0), G.irrep(2)), 2),   # needs frequency 2; ring 0.5 carries 1
+    (lambda: flipRot2dOnR2(4, axis=0.0), lambda G: (G.irrep(0, 0), G.irrep(1, 0)), 4),     # needs sin(4t phi); rings carry <= 3
     (lambda: rot2dOnR2(8), lambda G: (G.irrep(0), G.irrep(4)), 2),               # needs frequency 4 mod 8
     (lambda: rot3dOnR3(), lambda G: (G.irrep(0), G.irrep(2)), 2),                # needs degree 2; the ring carries 1
     (lambda: flipRot3dOnR3(), lambda G: (G.irrep(0, 0), G.irrep(0, 1)), 5),      # pseudovector from a scalar: never
@@ -112,3 +112,24 @@ def test_bad_points_raise() -> None:
     for pts in (torch.zeros(4, 3, dtype=torch.float64), torch.zeros(2, dtype=torch.float64), torch.zeros(1, 4, 2)):
         with pytest.raises(ValueError, match="points"):
             b.sample(pts)
+
+
+def test_frequencies_cutoff_callable_may_return_a_float() -> None:
+    """escnn's cutoffs are float-valued (``lambda r: 1.5 * r``); they used to crash in the harmonics."""
+    gs = rot2dOnR2(8)
+    b = KernelBasis(gs, gs.regular_repr, gs.regular_repr, 5, frequencies_cutoff=lambda r: 1.5 * r)
+    assert b.spec.max_frequencies == (0, 1, 3)
+    assert all(isinstance(k, int) for k in b.spec.max_frequencies)
+
+
+def test_frequencies_cutoff_callable_returning_nonsense_is_a_clear_error() -> None:
+    gs = rot2dOnR2(8)
+    with pytest.raises(TypeError, match="frequencies_cutoff"):
+        KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, frequencies_cutoff=lambda r: "2")
+    with pytest.raises(ValueError, match="frequencies_cutoff"):
+        KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, frequencies_cutoff=lambda r: float("nan"))
+
+
+def test_EmptyBasisException_is_escnns_name_for_EmptyBasisError() -> None:
+    from steerable.kernels import EmptyBasisError, EmptyBasisException
+    assert EmptyBasisException is EmptyBasisError

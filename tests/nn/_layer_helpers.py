@@ -7,8 +7,8 @@ from steerable.gspaces import flipRot2dOnR2, rot2dOnR2
 from steerable.nn import EquivariantModule, GeometricTensor
 
 FINITE = {f"C{N}": (lambda N=N: rot2dOnR2(N)) for N in (1, 2, 3, 4, 8, 16)}
-FINITE.update({"D4": lambda: flipRot2dOnR2(4), "D8": lambda: flipRot2dOnR2(8)})
-CONTINUOUS = {"SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1)}
+FINITE.update({"D4": lambda: flipRot2dOnR2(4, axis=0.0), "D8": lambda: flipRot2dOnR2(8, axis=0.0)})
+CONTINUOUS = {"SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1, axis=0.0)}
 ALL2D = {**FINITE, **CONTINUOUS}
 
 

@@ -89,14 +89,14 @@ def _o2_mix(gs: GSpace) -> list[Representation]:
 
 PLANAR = (
     [PlanarCase(f"C{N}", (lambda N=N: rot2dOnR2(N)), _cyclic_mix, math.gcd(N, 4)) for N in (1, 2, 3, 4, 8, 16)]
-    + [PlanarCase(f"D{N}", (lambda N=N: flipRot2dOnR2(N)), _dihedral_mix, 2 * math.gcd(N, 4)) for N in (1, 2, 4, 8)]
+    + [PlanarCase(f"D{N}", (lambda N=N: flipRot2dOnR2(N, axis=0.0)), _dihedral_mix, 2 * math.gcd(N, 4)) for N in (1, 2, 4, 8)]
     # nonzero mirror axes that still map the grid onto itself
     + [PlanarCase("D1[axis=pi/2]", lambda: flipRot2dOnR2(1, axis=math.pi / 2), _dihedral_mix, 2),
        PlanarCase("D2[axis=pi/4]", lambda: flipRot2dOnR2(2, axis=math.pi / 4), _dihedral_mix, 4),
        PlanarCase("D4[axis=pi/4]", lambda: flipRot2dOnR2(4, axis=math.pi / 4), _dihedral_mix, 8),
        PlanarCase("D8[axis=pi/8]", lambda: flipRot2dOnR2(8, axis=math.pi / 8), _dihedral_mix, 8)]
-    + [PlanarCase("SO(2)", lambda: rot2dOnR2(-1, maxfreq=3), _so2_mix, 4),
-       PlanarCase("O(2)", lambda: flipRot2dOnR2(-1, maxfreq=3), _o2_mix, 8)]
+    + [PlanarCase("SO(2)", lambda: rot2dOnR2(-1, maximum_frequency=3), _so2_mix, 4),
+       PlanarCase("O(2)", lambda: flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), _o2_mix, 8)]
 )
 
 
@@ -134,7 +134,7 @@ def test_r2conv_exactly_equivariant_on_grid_elements(case, kernel_size):
 
 
 def _d4_type(n_regular: int = 1) -> FieldType:
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     G = gs.fibergroup
     return FieldType(gs, n_regular * [gs.regular_repr] + [gs.trivial_repr, G.irrep(1, 1), gs.quotient_repr((0, 1))])
 
@@ -309,17 +309,17 @@ class ApproxCase:
 # non-grid angles (and nothing at grid-exact ones).  A lower cutoff trades expressiveness for
 # much better approximate equivariance.
 APPROX = [
-    ApproxCase("SO(2)-irreps01-default", lambda: rot2dOnR2(-1, maxfreq=3),
+    ApproxCase("SO(2)-irreps01-default", lambda: rot2dOnR2(-1, maximum_frequency=3),
                lambda gs: [gs.irrep(0), gs.irrep(1)], (math.pi / 6, math.pi / 4), {}, 0.03),
-    ApproxCase("SO(2)-irreps0123-cutoff1", lambda: rot2dOnR2(-1, maxfreq=3),
+    ApproxCase("SO(2)-irreps0123-cutoff1", lambda: rot2dOnR2(-1, maximum_frequency=3),
                lambda gs: [gs.irrep(k) for k in range(4)], (math.pi / 6, math.pi / 4), {"frequencies_cutoff": 1.0}, 0.05),
-    ApproxCase("SO(2)-irreps0123-default", lambda: rot2dOnR2(-1, maxfreq=3),
+    ApproxCase("SO(2)-irreps0123-default", lambda: rot2dOnR2(-1, maximum_frequency=3),
                lambda gs: [gs.irrep(k) for k in range(4)], (math.pi / 6, math.pi / 4), {}, 0.15),
     ApproxCase("C16-mix-cutoff1", lambda: rot2dOnR2(16),
                lambda gs: [gs.regular_repr, gs.trivial_repr, gs.irrep(1)], (1, 2, 3), {"frequencies_cutoff": 1.0}, 0.05),
     ApproxCase("C16-mix-default", lambda: rot2dOnR2(16),
                lambda gs: [gs.regular_repr, gs.trivial_repr, gs.irrep(1)], (1, 2, 3), {}, 0.18),
-    ApproxCase("O(2)-irreps-default", lambda: flipRot2dOnR2(-1, maxfreq=3),
+    ApproxCase("O(2)-irreps-default", lambda: flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0),
                lambda gs: [gs.irrep(0, 0), gs.irrep(1, 0), gs.irrep(1, 1), gs.irrep(1, 2)],
                ((0, math.pi / 6), (1, math.pi / 4)), {}, 0.08),
 ]
@@ -351,7 +351,7 @@ def test_non_grid_elements_approximately_equivariant(case):
 
 def test_non_grid_metric_discriminates():
     """The disk metric is small for the identity and large for a non-equivariant filter."""
-    gs = rot2dOnR2(-1, maxfreq=3)
+    gs = rot2dOnR2(-1, maximum_frequency=3)
     t = FieldType(gs, [gs.irrep(0), gs.irrep(1)])
     conv = R2Conv(t, t, 5, padding=2).eval()
     assert _disk_error(conv, gs.fibergroup.identity) < 1e-6

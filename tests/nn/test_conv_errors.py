@@ -11,7 +11,7 @@ from steerable.nn import FieldType, GeometricTensor, Linear, R2Conv, R2ConvTrans
 
 C4 = rot2dOnR2(4)
 C8 = rot2dOnR2(8)
-SO2 = rot2dOnR2(-1, maxfreq=3)
+SO2 = rot2dOnR2(-1, maximum_frequency=3)
 SO3 = rot3dOnR3()
 
 
@@ -81,7 +81,7 @@ def test_representation_of_another_group():
     with pytest.raises(ValueError, match="C8"):
         FieldType(C4, [C8.regular_repr])
     with pytest.raises(ValueError):
-        FieldType(C4, [C4.regular_repr, flipRot2dOnR2(4).regular_repr])
+        FieldType(C4, [C4.regular_repr, flipRot2dOnR2(4, axis=0.0).regular_repr])
     with pytest.raises(TypeError):
         FieldType(C4, ["regular"])
     with pytest.raises(TypeError):

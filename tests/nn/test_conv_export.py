@@ -18,7 +18,7 @@ def _randn(*shape, seed=0, dtype=torch.float32):
 
 
 def _planar_types():
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     G = gs.fibergroup
     t_in = FieldType(gs, [gs.regular_repr, gs.trivial_repr, G.irrep(1, 1)])
     t_out = FieldType(gs, [G.irrep(1, 1), gs.quotient_repr((0, 1)), gs.regular_repr])

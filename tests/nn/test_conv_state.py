@@ -18,7 +18,7 @@ def _randn(*shape, seed=0, dtype=torch.float32):
 
 
 def _mixed_types():
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     G = gs.fibergroup
     t_in = FieldType(gs, [gs.regular_repr, gs.trivial_repr, G.irrep(1, 1), gs.quotient_repr((0, 1))])
     t_out = FieldType(gs, [G.irrep(1, 1), gs.regular_repr, G.irrep(1, 0), gs.trivial_repr])
@@ -266,9 +266,9 @@ def test_gradient_reaches_every_coefficient_and_bias(name):
 
 
 def _bias_cases():
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     G = gs.fibergroup
-    so2 = rot2dOnR2(-1, maxfreq=3)
+    so2 = rot2dOnR2(-1, maximum_frequency=3)
     return [
         ("regular", FieldType(gs, 3 * [gs.regular_repr]), 3),
         ("trivial", FieldType(gs, 2 * [gs.trivial_repr]), 2),
@@ -307,9 +307,9 @@ def test_bias_only_on_trivial_components(name, out_type, n_bias):
 
 # ---------------------------------------------------------------------- initialisation
 def _init_cases():
-    d8 = flipRot2dOnR2(8)
+    d8 = flipRot2dOnR2(8, axis=0.0)
     c4 = rot2dOnR2(4)
-    so2 = rot2dOnR2(-1, maxfreq=3)
+    so2 = rot2dOnR2(-1, maximum_frequency=3)
     G = d8.fibergroup
     mixed = FieldType(d8, 2 * [d8.regular_repr, G.irrep(1, 1), G.irrep(1, 0), d8.trivial_repr, G.irrep(1, 3)])
     return [
@@ -392,7 +392,7 @@ def test_wide_model_construction_time():
     coefficients per layer; the first layer computes the kernel basis), 1.2-4 s with torch's
     default two threads while the box was loaded.
     """
-    gs = flipRot2dOnR2(8)
+    gs = flipRot2dOnR2(8, axis=0.0)
     t = FieldType(gs, 80 * [gs.regular_repr])
     t0 = time.perf_counter()
     layers = [R2Conv(t, t, 3, padding=1) for _ in range(10)]
@@ -403,3 +403,27 @@ def test_wide_model_construction_time():
     with torch.no_grad():
         y = layers[0].eval()(GeometricTensor(torch.randn(1, t.size, 5, 5), t))
     assert y.shape == (1, t.size, 5, 5)
+
+
+def test_recompute_expands_the_filter_at_every_eval_call(monkeypatch):
+    """escnn's ``recompute=True``: no eval-mode cache."""
+    gs = rot2dOnR2(4)
+    t = FieldType(gs, 2 * [gs.regular_repr])
+    layer = R2Conv(t, t, 3, padding=1, recompute=True).eval()
+    x = GeometricTensor(_randn(1, t.size, 7, 7), t)
+    calls = []
+    original = layer.expand_parameters
+    monkeypatch.setattr(layer, "expand_parameters", lambda: calls.append(1) or original())
+    with torch.no_grad():
+        layer(x), layer(x)
+    assert len(calls) == 2
+
+
+def test_filter_attribute_is_the_filter_the_layer_convolves_with():
+    gs = rot2dOnR2(4)
+    t = FieldType(gs, 2 * [gs.regular_repr])
+    layer = R2Conv(t, t, 3, padding=1, bias=False).eval()
+    x = GeometricTensor(_randn(1, t.size, 7, 7), t)
+    with torch.no_grad():
+        assert layer.filter.shape == (t.size, t.size, 3, 3)
+        torch.testing.assert_close(torch.nn.functional.conv2d(x.tensor, layer.filter, padding=1), layer(x).tensor)

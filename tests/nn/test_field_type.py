@@ -11,7 +11,7 @@ from steerable.group import directsum
 from steerable.gspaces import flipRot2dOnR2, flipRot3dOnR3, rot2dOnR2, rot3dOnR3
 from steerable.nn import FieldType, GeometricTensor, R2Conv, R3Conv
 
-D4 = flipRot2dOnR2(4)
+D4 = flipRot2dOnR2(4, axis=0.0)
 C8 = rot2dOnR2(8)
 
 
@@ -73,7 +73,7 @@ def test_equality_and_hash():
     assert t != FieldType(D4, [directsum([G.irrep(1, 1), D4.trivial_repr]), D4.regular_repr])
     other_axis = flipRot2dOnR2(4, axis=math.pi / 4)
     assert FieldType(D4, [D4.regular_repr]) != FieldType(other_axis, [other_axis.regular_repr])
-    assert FieldType(D4, [D4.regular_repr]) == FieldType(flipRot2dOnR2(4), [D4.regular_repr])  # rebuilt gspace
+    assert FieldType(D4, [D4.regular_repr]) == FieldType(flipRot2dOnR2(4, axis=0.0), [D4.regular_repr])  # rebuilt gspace
 
 
 def test_index_select_and_sorted():
@@ -118,12 +118,12 @@ def test_transform_exact_permutation_and_fibre():
 @pytest.mark.parametrize("gs,sub_id", [
     (rot2dOnR2(8), 4),
     (rot2dOnR2(8), 2),
-    (flipRot2dOnR2(8), (None, 4)),
-    (flipRot2dOnR2(8), (0, 4)),
-    (flipRot2dOnR2(8), (2, 1)),
-    (rot2dOnR2(-1, maxfreq=3), 4),
-    (flipRot2dOnR2(-1, maxfreq=3), (None, -1)),
-    (flipRot2dOnR2(-1, maxfreq=3), (0.0, 4)),
+    (flipRot2dOnR2(8, axis=0.0), (None, 4)),
+    (flipRot2dOnR2(8, axis=0.0), (0, 4)),
+    (flipRot2dOnR2(8, axis=0.0), (2, 1)),
+    (rot2dOnR2(-1, maximum_frequency=3), 4),
+    (flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), (None, -1)),
+    (flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), (0.0, 4)),
     (rot3dOnR3(), ("cn", 4)),
     (flipRot3dOnR3(), "so3"),
     (flipRot3dOnR3(), ("cyl", 4)),

@@ -10,7 +10,7 @@ from steerable.group import directsum
 from steerable.gspaces import flipRot2dOnR2, flipRot3dOnR3, rot2dOnR2
 from steerable.nn import FieldType, GeometricTensor, tensor_directsum
 
-D4 = flipRot2dOnR2(4)
+D4 = flipRot2dOnR2(4, axis=0.0)
 G = D4.fibergroup
 
 
@@ -49,7 +49,7 @@ def test_transform_is_a_group_action_O3():
 
 def test_transform_interpolated_elements_compose_approximately():
     """Non-grid rotations (interpolated) still compose, up to interpolation error, on smooth input."""
-    gs = rot2dOnR2(-1, maxfreq=3)
+    gs = rot2dOnR2(-1, maximum_frequency=3)
     t = FieldType(gs, [gs.irrep(0), gs.irrep(1)])
     c = torch.arange(21, dtype=torch.float64) - 10
     r2 = c[:, None] ** 2 + c[None, :] ** 2

@@ -11,10 +11,10 @@ from steerable.nn import FieldType, GeometricTensor, Linear
 
 
 def _cases():
-    d4 = flipRot2dOnR2(4)
+    d4 = flipRot2dOnR2(4, axis=0.0)
     G = d4.fibergroup
     c8 = rot2dOnR2(8)
-    o2 = flipRot2dOnR2(-1, maxfreq=3)
+    o2 = flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0)
     O2 = o2.fibergroup
     o3 = flipRot3dOnR3()
     O3 = o3.fibergroup
@@ -77,7 +77,7 @@ def test_linear_gradients_reach_every_coefficient(name, t_in, t_out):
 
 
 def test_linear_bias_only_on_trivial_components():
-    d4 = flipRot2dOnR2(4)
+    d4 = flipRot2dOnR2(4, axis=0.0)
     G = d4.fibergroup
     t_in = FieldType(d4, [d4.regular_repr])
     assert Linear(t_in, FieldType(d4, [G.irrep(1, 1), G.irrep(1, 0)])).bias is None
@@ -86,7 +86,7 @@ def test_linear_bias_only_on_trivial_components():
 
 
 def test_linear_empty_intertwiner_space_raises():
-    d4 = flipRot2dOnR2(4)
+    d4 = flipRot2dOnR2(4, axis=0.0)
     G = d4.fibergroup
     with pytest.raises(ValueError, match="no equivariant"):
         Linear(FieldType(d4, [d4.trivial_repr]), FieldType(d4, [G.irrep(1, 1)]))

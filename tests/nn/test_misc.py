@@ -20,8 +20,8 @@ from _layer_helpers import check_export
 
 
 GSPACES = {f"C{N}": (lambda N=N: rot2dOnR2(N)) for N in (1, 2, 3, 4, 8, 16)}
-GSPACES.update({"D4": lambda: flipRot2dOnR2(4), "D8": lambda: flipRot2dOnR2(8),
-                "SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1)})
+GSPACES.update({"D4": lambda: flipRot2dOnR2(4, axis=0.0), "D8": lambda: flipRot2dOnR2(8, axis=0.0),
+                "SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1, axis=0.0)})
 
 
 def mixed_type(gs) -> FieldType:
@@ -71,7 +71,7 @@ def test_sequential_type_mismatch():
 
 
 def test_multiple_module():
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     t = FieldType(gs, [gs.regular_repr, gs.irrep(1, 1), gs.regular_repr, gs.irrep(1, 1)])
     labels = ["reg", "vec", "reg", "vec"]
     reg, vec = t.index_select([0, 2]), t.index_select([1, 3])
@@ -112,7 +112,7 @@ def test_identity_and_disentangle(gname):
 
 
 def test_restriction_module():
-    for gs, sub in [(rot2dOnR2(8), 4), (flipRot2dOnR2(4), (None, 4)), (flipRot2dOnR2(8), (0, 4)), (rot2dOnR2(16), 2)]:
+    for gs, sub in [(rot2dOnR2(8), 4), (flipRot2dOnR2(4, axis=0.0), (None, 4)), (flipRot2dOnR2(8, axis=0.0), (0, 4)), (rot2dOnR2(16), 2)]:
         t = mixed_type(gs)
         m = RestrictionModule(t, sub)
         assert m.out_type == t.restrict(sub)
@@ -218,7 +218,7 @@ def test_upsampling_3d_and_errors():
 
 # ---------------------------------------------------------------------- masks
 def test_mask_module():
-    gs = flipRot2dOnR2(8)
+    gs = flipRot2dOnR2(8, axis=0.0)
     t = mixed_type(gs)
     m = MaskModule(t, 15, margin=10)
     x = data(t, 15)

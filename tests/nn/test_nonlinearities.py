@@ -23,8 +23,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
 GSPACE_MAKERS = {
     "C1": lambda: rot2dOnR2(1), "C2": lambda: rot2dOnR2(2), "C3": lambda: rot2dOnR2(3), "C4": lambda: rot2dOnR2(4),
-    "C8": lambda: rot2dOnR2(8), "C16": lambda: rot2dOnR2(16), "D4": lambda: flipRot2dOnR2(4),
-    "D8": lambda: flipRot2dOnR2(8), "SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1),
+    "C8": lambda: rot2dOnR2(8), "C16": lambda: rot2dOnR2(16), "D4": lambda: flipRot2dOnR2(4, axis=0.0),
+    "D8": lambda: flipRot2dOnR2(8, axis=0.0), "SO2": lambda: rot2dOnR2(-1), "O2": lambda: flipRot2dOnR2(-1, axis=0.0),
     "SO3": lambda: rot3dOnR3(), "O3": lambda: flipRot3dOnR3(),
 }
 PLANAR = [k for k in GSPACE_MAKERS if k not in ("SO3", "O3")]

@@ -184,7 +184,7 @@ def test_inner_batchnorm_statistics_per_field():
 
 def test_iid_equals_inner_on_regular_fields():
     """For transitive permutation fields the trivial subspace is the constant vector: IID == Inner."""
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     t = FieldType(gs, [gs.regular_repr, gs.quotient_repr((None, 2))])
     x = data(t)
     a, b = InnerBatchNorm(t, affine=False), IIDBatchNorm2d(t, affine=False)
@@ -298,7 +298,7 @@ ALL_CLASSES = [InnerBatchNorm, NormBatchNorm, IIDBatchNorm2d, GNormBatchNorm, Fi
 
 
 def _layer(cls, gs=None):
-    gs = gs or flipRot2dOnR2(4)
+    gs = gs or flipRot2dOnR2(4, axis=0.0)
     t = permutation_type(gs) if cls is InnerBatchNorm else mixed_type(gs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

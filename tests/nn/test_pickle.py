@@ -15,7 +15,7 @@ def _roundtrip(obj):
     return torch.load(buf, weights_only=False)
 
 
-@pytest.mark.parametrize("make", [lambda: rot2dOnR2(8), lambda: flipRot2dOnR2(4), lambda: rot2dOnR2(8).restrict(4)[0]])
+@pytest.mark.parametrize("make", [lambda: rot2dOnR2(8), lambda: flipRot2dOnR2(4, axis=0.0), lambda: rot2dOnR2(8).restrict(4)[0]])
 def test_2d_model_pickles(make):
     gs = make()
     t = FieldType(gs, 2 * [gs.regular_repr])

@@ -217,7 +217,7 @@ def test_norm_pool(gname):
 
 
 def test_max_pool_channels():
-    gs = flipRot2dOnR2(4)
+    gs = flipRot2dOnR2(4, axis=0.0)
     t = FieldType(gs, [gs.regular_repr, gs.regular_repr, gs.trivial_repr])
     with pytest.raises(ValueError, match="does not divide"):
         MaxPoolChannels(t, 4)  # the trivial field has one channel
@@ -239,7 +239,7 @@ def test_max_pool_channels():
 
 # ---------------------------------------------------------------------- dtype, grads, bad inputs
 def test_float64_and_gradients():
-    gs = flipRot2dOnR2(8)
+    gs = flipRot2dOnR2(8, axis=0.0)
     t = permutation_type(gs)
     tm = mixed_type(gs)
     for m, tt in [(PointwiseMaxPool2D(t, 3, 2, 1), t), (PointwiseAvgPoolAntialiased2D(tm, 0.7, 2), tm),
