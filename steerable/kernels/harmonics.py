@@ -66,19 +66,6 @@ def grid_points(kernel_size: int | Sequence[int], dim: int) -> np.ndarray:
     return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, dim)
 
 
-def _frequency_from_cutoff(value: object, radius: float) -> int:
-    """The highest frequency a ``frequencies_cutoff`` callable allows on a ring: any finite real
-    number (escnn's cutoffs return floats such as ``3 * r``), rounded down."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(
-            f"frequencies_cutoff must return a real number (the highest frequency at a radius), "
-            f"got {type(value).__name__} at radius {radius}"
-        )
-    if not math.isfinite(float(value)):
-        raise ValueError(f"frequencies_cutoff returned {value!r} at radius {radius}; expected a finite number")
-    return int(math.floor(float(value) + 1e-9))
-
-
 @dataclass(frozen=True)
 class RingSpec:
     """Rings of the radial profile and the highest angular frequency each carries."""
@@ -134,7 +121,7 @@ class RingSpec:
             n = int(np.sum(np.abs(radius - r) <= max(s, 0.5) + 1e-9))
             # frequencies <= k: 2k + 1 functions on a circle, (k + 1)^2 on a sphere
             nyquist = 0 if r == 0 else max(0, (n - 1) // 2 if dim == 2 else math.isqrt(n) - 1)
-            k = min(_frequency_from_cutoff(cutoff(r), r), nyquist)
+            k = min(cutoff(r), nyquist)
             if maximum_frequency is not None:
                 k = min(k, maximum_frequency)
             freqs.append(max(k, 0) if r > 0 else 0)

@@ -68,9 +68,9 @@ def test_frequency_cutoff_callables_may_return_floats(cutoff) -> None:
 def test_frequency_cutoff_returning_nonsense_is_an_error() -> None:
     gs = gspaces.rot2dOnR2(8)
     t = nn.FieldType(gs, [gs.regular_repr])
-    with pytest.raises(TypeError, match="real number"):
+    with pytest.raises(TypeError, match="must return a number"):
         nn.R2Conv(t, t, 5, frequencies_cutoff=lambda r: "2")
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="must be finite"):
         nn.R2Conv(t, t, 5, frequencies_cutoff=lambda r: float("nan"))
 
 
