@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .group import Group, GroupElement
+from .compact import CompactGroup
+from .group import GroupElement
 
 TWO_PI = 2 * math.pi
 _F = np.diag([1.0, -1.0])
@@ -56,7 +57,7 @@ def _planar_irrep(j: int, k: int, size: int, f: np.ndarray, theta: np.ndarray) -
     return np.where((f == 1)[:, None, None], R @ _F, R)
 
 
-class _PlanarGroup(Group):
+class _PlanarGroup(CompactGroup):
     """Shared machinery: every element maps to ``(f, theta)`` in ``O(2)``."""
 
     flips: bool = False
@@ -89,14 +90,3 @@ class _PlanarGroup(Group):
         self._check_element(g)
         f, t = self._flip(g.value), self._angle(g.value)
         return _rot(t) @ (_F if f else np.eye(2))
-
-
-# ---------------------------------------------------------------------- instance cache
-_INSTANCES: dict[tuple, Group] = {}
-
-
-def _cached(key: tuple, make: Any) -> Any:
-    # Groups are immutable values; sharing instances lets their (per-instance) caches serve everyone.
-    if key not in _INSTANCES:
-        _INSTANCES[key] = make()
-    return _INSTANCES[key]

@@ -8,7 +8,7 @@ import numpy as np
 
 from .cyclic_dihedral import cyclic_group, dihedral_group
 from .group import GroupElement, SubgroupTriple
-from .planar_base import _GENERIC_ANGLES, _J, TWO_PI, _cached, _finite_angle, _planar_matrix, _PlanarGroup, _rot, _wrap
+from .planar_base import _GENERIC_ANGLES, _J, TWO_PI, _finite_angle, _planar_matrix, _PlanarGroup, _rot, _wrap
 
 __all__ = ["SO2", "O2", "so2_group", "o2_group"]
 
@@ -282,9 +282,9 @@ class O2(_PlanarGroup):
 
 def so2_group(maxfreq: int = 6) -> SO2:
     """``SO(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any frequency can be built)."""
-    return _cached(("SO2", maxfreq), lambda: SO2(maxfreq))
+    return SO2(maxfreq)
 
 
 def o2_group(maxfreq: int = 6) -> O2:
     """``O(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return _cached(("O2", maxfreq), lambda: O2(maxfreq))
+    return O2(maxfreq)

@@ -28,9 +28,10 @@ from typing import Any, Hashable
 import numpy as np
 
 from . import so3_math as M
+from . import finite_rotations
+from .compact import CompactGroup
 from .group import Group, GroupElement, SubgroupTriple
 from .planar import cyclic_group, dihedral_group, o2_group, so2_group
-from .planar_base import _cached
 
 __all__ = ["SO3", "O3", "so3_group", "o3_group"]
 
@@ -120,8 +121,6 @@ _FINITE = {"tetra": "tetrahedral_group", "octa": "octahedral_group", "ico": "ico
 
 def _finite_rotation_subgroup(G: Group, kind: str, to_value) -> SubgroupTriple:
     """The tetrahedral, octahedral or icosahedral rotation group inside SO(3) or O(3)."""
-    from . import finite_rotations
-
     H = getattr(finite_rotations, _FINITE[kind])()
     incl = lambda h: GroupElement(G, to_value(M.matrix_to_quat(H.matrices[h.value])))  # noqa: E731
 
@@ -136,7 +135,7 @@ def _finite_rotation_subgroup(G: Group, kind: str, to_value) -> SubgroupTriple:
     return H, incl, restr
 
 
-class SO3(Group):
+class SO3(CompactGroup):
     """``SO(3)``: value a canonical quaternion ``(x, y, z, w)`` with ``w >= 0``."""
 
     parametrisations = ("Q", "MAT", "ZYZ")
@@ -492,9 +491,9 @@ def _cube_quaternions() -> tuple[np.ndarray, ...]:
 
 def so3_group(maxfreq: int = 2) -> SO3:
     """``SO(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any degree can be built)."""
-    return _cached(("SO3", maxfreq), lambda: SO3(maxfreq))
+    return SO3(maxfreq)
 
 
 def o3_group(maxfreq: int = 2) -> O3:
     """``O(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return _cached(("O3", maxfreq), lambda: O3(maxfreq))
+    return O3(maxfreq)
