@@ -21,6 +21,7 @@ Example:
 """
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from typing import Any, Hashable
@@ -476,7 +477,6 @@ def _normalise_spatial_id(id: Hashable) -> tuple:
 @lru_cache(maxsize=1)
 def _cube_quaternions() -> tuple[np.ndarray, ...]:
     """The 24 rotations of the cube (signed permutation matrices with det 1)."""
-    import itertools
 
     out = []
     for perm in itertools.permutations(range(3)):
