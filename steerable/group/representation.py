@@ -168,17 +168,17 @@ class Representation:
         by_id: dict[tuple, list[int]] = {}
         for i, id in enumerate(self.irreps):
             by_id.setdefault(id, []).append(i)
-        mats = []
+        bases = {id: self.irrep_objects[c[0]].endomorphism_basis() for id, c in by_id.items()}
+        n = sum(len(c) ** 2 * bases[id].shape[0] for id, c in by_id.items())
+        out = np.zeros((n, self.size, self.size))  # one allocation: these bases get large
+        i = 0
         for id, copies in by_id.items():
-            B = self.irrep_objects[copies[0]].endomorphism_basis()
+            B = bases[id]
             d = B.shape[1]
             for a in copies:
                 for b in copies:
-                    for Bk in B:
-                        E = np.zeros((self.size, self.size))
-                        E[offsets[a] : offsets[a] + d, offsets[b] : offsets[b] + d] = Bk
-                        mats.append(E)
-        out = np.stack(mats)
+                    out[i : i + len(B), offsets[a] : offsets[a] + d, offsets[b] : offsets[b] + d] = B
+                    i += len(B)
         if self._is_identity_basis:
             return out
         return self.change_of_basis @ out @ self.change_of_basis_inv
