@@ -27,7 +27,7 @@ from .decompose import intertwiner_basis
 from .compact import CompactGroup
 from .group import GroupElement, SubgroupTriple
 
-__all__ = ["FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group"]
+__all__ = ["FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group", "octa_group", "ico_group"]
 
 _PHI = (1 + math.sqrt(5)) / 2
 
@@ -259,3 +259,13 @@ def icosahedral_group() -> FiniteRotationGroup:
     gens = [M.axis_angle_to_matrix(np.array([0.0, 1.0, _PHI]), 2 * math.pi / 5),
             M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3)]
     return FiniteRotationGroup("Icosahedral", gens)
+
+
+def octa_group() -> FiniteRotationGroup:
+    """escnn's name of :func:`octahedral_group`: the 24 rotations of the cube."""
+    return octahedral_group()
+
+
+def ico_group() -> FiniteRotationGroup:
+    """escnn's name of :func:`icosahedral_group`: the 60 rotations of the icosahedron."""
+    return icosahedral_group()

@@ -124,6 +124,10 @@ class SO2(_PlanarGroup):
     def subgroup_rotations(self, M: int) -> SubgroupTriple:
         return self.subgroup(M)
 
+    def standard_representation(self):
+        """The action on R^2 by rotation matrices: the frequency-1 irrep (a method, as in escnn)."""
+        return self.irrep(1)
+
 
 class O2(_PlanarGroup):
     """``O(2)``: value ``(f, theta)`` meaning ``r_theta f^f``."""
@@ -275,6 +279,10 @@ class O2(_PlanarGroup):
 
     def subgroup_flips(self, axis: float = 0.0) -> SubgroupTriple:
         return self.subgroup((axis, 1))
+
+    def standard_representation(self):
+        """The action on R^2 by orthogonal matrices: the irrep ``(1, 1)`` (a method, as in escnn)."""
+        return self.irrep(1, 1)
 
     def subgroup_dihedral(self, M: int, axis: float = 0.0) -> SubgroupTriple:
         return self.subgroup((axis, M))

@@ -178,6 +178,10 @@ class SO3(CompactGroup):
     def testing_elements(self) -> list[GroupElement]:
         return self.grid("cube")
 
+    def standard_representation(self):
+        """The action on R^3 (``D^1(R) = R``; ``(-1)^i R`` for O(3)): a method, as in escnn."""
+        return self.irrep(*((1, 1) if isinstance(self, O3) else (1,)))
+
     def _identity_value(self) -> np.ndarray:
         return np.array([0.0, 0.0, 0.0, 1.0])
 

@@ -122,3 +122,23 @@ def test_group_package_has_no_import_circle_and_no_function_level_imports() -> N
     for m in graph:
         if m not in state:
             visit(m, [])
+
+
+def test_escnn_names_octa_ico_and_standard_representation() -> None:
+    from steerable.group import ico_group, o3_group, octa_group
+
+    assert octa_group().order() == 24 and ico_group().order() == 60
+    for G, std in [(so2_group(2), lambda g: g.to("MAT")), (o2_group(2), lambda g: g.to("MAT")),
+                   (so3_group(2), lambda g: g.to("MAT")), (o3_group(2), lambda g: g.to("MAT"))]:
+        rho = G.standard_representation()
+        for g in [G.sample(s) for s in range(4)]:
+            np.testing.assert_allclose(rho(g), std(g), atol=1e-9)
+
+
+def test_bl_irreps_and_representations_dict() -> None:
+    assert so3_group(2).bl_irreps(2) == [(0,), (1,), (2,)]
+    G = cyclic_group(4)
+    reps = G.representations
+    assert {"irrep_0", "irrep_1", "irrep_2", "regular"} <= set(reps)
+    with pytest.raises(ValueError, match="band limit"):
+        G.bl_irreps(-1)
