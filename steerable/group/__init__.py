@@ -5,19 +5,21 @@ every representation is stored as irreps plus an orthogonal change of basis.
 """
 from .group import Group, GroupElement
 from .irrep import IrreducibleRepresentation
-from .representation import Representation, change_basis, directsum, tensor_product
+from .representation import Representation, change_basis, directsum
+from .compact import CompactGroup
+from .constructions import tensor_product
 from .planar import CyclicGroup, DihedralGroup, SO2, O2, cyclic_group, dihedral_group, o2_group, so2_group, trivial_group
 from .spatial import SO3, O3, so3_group, o3_group
-from .finite_rotations import FiniteRotationGroup, icosahedral_group, octahedral_group, tetrahedral_group
+from .finite_rotations import FiniteRotationGroup, ico_group, icosahedral_group, octa_group, octahedral_group, tetrahedral_group
 from .clebsch_gordan import clebsch_gordan, decompose_irreps_tensor
 from .decompose import decompose_representation, intertwiner_basis
 from .fourier import FourierTransform, fourier_matrix, inverse_fourier_matrix
 
 __all__ = [
-    "Group", "GroupElement", "IrreducibleRepresentation", "Representation",
+    "Group", "CompactGroup", "GroupElement", "IrreducibleRepresentation", "Representation",
     "change_basis", "directsum", "tensor_product",
     "CyclicGroup", "DihedralGroup", "SO2", "O2", "SO3", "O3",
-    "FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group",
+    "FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group", "octa_group", "ico_group",
     "cyclic_group", "dihedral_group", "so2_group", "o2_group", "so3_group", "o3_group", "trivial_group",
     "clebsch_gordan", "decompose_irreps_tensor", "decompose_representation", "intertwiner_basis",
     "FourierTransform", "fourier_matrix", "inverse_fourier_matrix",

@@ -10,16 +10,22 @@
 * Induced ``Ind_H^G sigma`` (finite index): ``rho(g) e_(i, a) = sum_b sigma(h)[b, a] e_(j, b)``
   where ``g r_i = r_j h`` for coset representatives ``r_i``.
 * Restricted ``Res_H rho``: ``rho`` evaluated on the inclusion of ``H``.
+* Tensor product ``a (x) b``: ``kron(a(g), b(g))``, from the Clebsch-Gordan decompositions
+  of the pairs of irreps.
+
+These are functions of a group; :class:`steerable.group.compact.CompactGroup` exposes them as
+methods (this module sits below it and imports only the interface and the representation model).
 """
 from __future__ import annotations
 
-from typing import Hashable
+from typing import Hashable, Sequence
 
 import numpy as np
-from .linalg import block_diag
 
+from .clebsch_gordan import decompose_irreps_tensor
 from .decompose import decompose_representation
 from .group import Group, GroupElement
+from .linalg import block_diag
 from .representation import Representation
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "quotient_representation",
     "induced_representation",
     "restrict_representation",
+    "tensor_product",
     "fourier_columns",
 ]
 
@@ -128,7 +135,7 @@ def quotient_representation(G: Group, subgroup_id: Hashable) -> Representation:
         H, _, _ = G.subgroup(subgroup_id)
         rho = induced_representation(G, subgroup_id, H.trivial_representation)
         G._cache[key] = Representation(
-            G, f"quotient[{H.name}]", rho.irreps, rho.change_of_basis,
+            G, f"quotient[{H.name}]", rho.irrep_objects, rho.change_of_basis,
             {"pointwise", "norm", "gated", "concatenated"}, {"permutation": True},
         )
     return G._cache[key]
@@ -160,7 +167,7 @@ def restrict_representation(rho: Representation, subgroup_id: Hashable) -> Repre
     G = rho.group
     H, incl, _ = G.subgroup(subgroup_id)
     blocks, irreps = [], []
-    for psi in rho.irreps:
+    for psi in rho.irrep_objects:
         key = ("restrict", subgroup_id, psi.id)
         if key not in G._cache:
             lie = None
@@ -180,3 +187,42 @@ def restrict_representation(rho: Representation, subgroup_id: Hashable) -> Repre
     nl = set(rho.supported_nonlinearities)
     attrs = {"permutation": rho.is_permutation} if not G.continuous or rho.is_trivial() else {}
     return Representation(H, f"res[{H.name}]({rho.name})", irreps, Q, nl, attrs)
+
+
+def tensor_product(a: Representation, b: Representation, name: str | None = None) -> Representation:
+    """``a (x) b``, decomposed into irreps: ``(a (x) b)(g) = kron(a(g), b(g))``.
+
+    Built from the Clebsch-Gordan decompositions of the pairs of irreps of ``a`` and ``b``.
+    """
+    if a.group != b.group:
+        raise ValueError(f"cannot tensor representations of {a.group.name} and {b.group.name}")
+    irreps: list = []
+    blocks = []
+    for psi_a in a.irrep_objects:
+        for psi_b in b.irrep_objects:
+            out_irreps, Qab = decompose_irreps_tensor(psi_a, psi_b)
+            irreps.extend(out_irreps)
+            blocks.append(Qab)
+    # kron(Qa D_a Qa^T, Qb D_b Qb^T) = (Qa x Qb) kron(D_a, D_b) (Qa x Qb)^T, and
+    # kron(D_a, D_b) is a permutation P of the block diagonal of pairwise krons.
+    P = _kron_block_permutation([p.size for p in a.irrep_objects], [p.size for p in b.irrep_objects])
+    Q = np.kron(a.change_of_basis, b.change_of_basis) @ P @ block_diag(*blocks)
+    perm = (a.is_permutation and b.is_permutation) if not a.group.continuous else None
+    attrs = {"permutation": perm} if perm is not None else {}
+    nl = {"pointwise"} if perm else set()
+    return Representation(a.group, name or f"({a.name})x({b.name})", irreps, Q, nl, attrs)
+
+
+def _kron_block_permutation(sa: Sequence[int], sb: Sequence[int]) -> np.ndarray:
+    """Permutation ``P`` with ``kron(diag(A_i), diag(B_j)) = P diag_{(i,j)}(kron(A_i, B_j)) P^T``."""
+    na, nb = sum(sa), sum(sb)
+    oa = np.concatenate([[0], np.cumsum(sa)]).astype(int)
+    ob = np.concatenate([[0], np.cumsum(sb)]).astype(int)
+    rows = []
+    for i, da in enumerate(sa):
+        for j, db in enumerate(sb):
+            x, y = np.meshgrid(np.arange(da), np.arange(db), indexing="ij")
+            rows.append(((oa[i] + x) * nb + ob[j] + y).ravel())
+    P = np.zeros((na * nb, na * nb))
+    P[np.concatenate(rows), np.arange(na * nb)] = 1.0
+    return P

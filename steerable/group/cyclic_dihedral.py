@@ -6,7 +6,7 @@ from typing import Any, Hashable
 import numpy as np
 
 from .group import GroupElement, SubgroupTriple
-from .planar_base import TWO_PI, _cached, _planar_matrix, _PlanarGroup, _rot
+from .planar_base import TWO_PI, _planar_matrix, _PlanarGroup, _rot
 
 __all__ = ["CyclicGroup", "DihedralGroup", "cyclic_group", "dihedral_group", "trivial_group"]
 
@@ -247,12 +247,12 @@ class DihedralGroup(_PlanarGroup):
 
 def cyclic_group(N: int) -> CyclicGroup:
     """The cyclic group ``C_N`` of ``N`` planar rotations."""
-    return _cached(("C", N), lambda: CyclicGroup(N))
+    return CyclicGroup(N)
 
 
 def dihedral_group(N: int) -> DihedralGroup:
     """The dihedral group ``D_N`` (``N`` rotations and ``N`` reflections); ``D_1`` is the flip group."""
-    return _cached(("D", N), lambda: DihedralGroup(N))
+    return DihedralGroup(N)
 
 
 def trivial_group() -> CyclicGroup:

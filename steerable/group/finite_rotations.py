@@ -24,9 +24,10 @@ import numpy as np
 
 from . import so3_math as M
 from .decompose import intertwiner_basis
-from .group import Group, GroupElement, SubgroupTriple
+from .compact import CompactGroup
+from .group import GroupElement, SubgroupTriple
 
-__all__ = ["FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group"]
+__all__ = ["FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group", "octa_group", "ico_group"]
 
 _PHI = (1 + math.sqrt(5)) / 2
 
@@ -56,7 +57,7 @@ def _key(R: np.ndarray) -> tuple:
     return tuple(np.round(R, 6).ravel().tolist())
 
 
-class FiniteRotationGroup(Group):
+class FiniteRotationGroup(CompactGroup):
     """A finite group of rotations of R^3; element value is an index into ``matrices``."""
 
     parametrisations = ("int", "Q", "MAT")
@@ -242,25 +243,29 @@ class FiniteRotationGroup(Group):
 
 def tetrahedral_group() -> FiniteRotationGroup:
     """The 12 rotations of the regular tetrahedron (``T ~ A_4``)."""
-    from .planar_base import _cached
-
     gens = [M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3), np.diag([-1.0, -1.0, 1.0])]
-    return _cached(("tetra",), lambda: FiniteRotationGroup("Tetrahedral", gens))
+    return FiniteRotationGroup("Tetrahedral", gens)
 
 
 def octahedral_group() -> FiniteRotationGroup:
     """The 24 rotations of the cube (``O ~ S_4``): exact on voxel grids."""
-    from .planar_base import _cached
-
     gens = [np.round(M.axis_angle_to_matrix(np.array([0.0, 0.0, 1.0]), math.pi / 2)),
             np.round(M.axis_angle_to_matrix(np.array([1.0, 0.0, 0.0]), math.pi / 2))]
-    return _cached(("octa",), lambda: FiniteRotationGroup("Octahedral", gens))
+    return FiniteRotationGroup("Octahedral", gens)
 
 
 def icosahedral_group() -> FiniteRotationGroup:
     """The 60 rotations of the icosahedron (``I ~ A_5``)."""
-    from .planar_base import _cached
-
     gens = [M.axis_angle_to_matrix(np.array([0.0, 1.0, _PHI]), 2 * math.pi / 5),
             M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3)]
-    return _cached(("ico",), lambda: FiniteRotationGroup("Icosahedral", gens))
+    return FiniteRotationGroup("Icosahedral", gens)
+
+
+def octa_group() -> FiniteRotationGroup:
+    """escnn's name of :func:`octahedral_group`: the 24 rotations of the cube."""
+    return octahedral_group()
+
+
+def ico_group() -> FiniteRotationGroup:
+    """escnn's name of :func:`icosahedral_group`: the 60 rotations of the icosahedron."""
+    return icosahedral_group()

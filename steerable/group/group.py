@@ -1,11 +1,12 @@
-"""Abstract compact groups and their elements.
+"""The interface of compact groups and their elements.
 
 A :class:`Group` is a compact group ``G`` whose elements are stored by a canonical
 parameter (an ``int`` for ``C_N``, an angle for ``SO(2)``, a unit quaternion for
-``SO(3)``...).  Every concrete group implements a handful of primitive operations on
-these parameters (composition, inverse, conversion between parametrisations, irrep
-matrices); everything else (representations, subgroups, harmonic analysis) is built
-generically on top of them.
+``SO(3)``...).  This module is the bottom of :mod:`steerable.group`: it imports nothing
+else of the package.  Representations, irreps and the constructions built from them
+(regular, quotient, induced, restricted, tensor products) sit above it and are reached
+through the abstract methods declared here, implemented by
+:class:`steerable.group.compact.CompactGroup`, the base of every concrete group.
 
 Properties guaranteed by every group::
 
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the classes live above this module
     from .irrep import IrreducibleRepresentation
     from .representation import Representation
 
@@ -83,12 +84,15 @@ SubgroupTriple = tuple["Group", Callable[[GroupElement], GroupElement], Callable
 
 
 class Group(ABC):
-    """A compact group.
+    """A compact group: elements, subgroups and the representation interface.
 
     Subclasses implement the primitive operations on canonical parameter values
     (``_combine``, ``_inverse``, ``_canonical``, ``_equal``, ``_hash_key``, ``_from_param``,
     ``_to_param``, ``_irrep_matrix``, ``_irrep_ids``) and the subgroup table
-    (``_subgroup``).  Two groups compare equal iff they have the same ``name``.
+    (``_subgroup``).  Two groups compare equal iff they are of the same kind with the same
+    ``name`` (the name spells the constructor arguments that change the group, so equality
+    is by value and survives ``pickle``/``torch.save``).  Caches live on the instance
+    (``_cache``), never in the process.
     """
 
     #: parametrisation names accepted by :meth:`element` and :meth:`GroupElement.to`;
@@ -121,13 +125,18 @@ class Group(ABC):
         return GroupElement(self, canonical)
 
     @property
+    def PARAM(self) -> str:
+        """The canonical parametrisation (escnn's name for ``parametrisations[0]``)."""
+        return self.parametrisations[0]
+
+    @property
     def identity(self) -> GroupElement:
         return GroupElement(self, self._identity_value())
 
     @property
-    def elements(self) -> list[GroupElement]:
-        """All elements (finite groups only)."""
-        raise ValueError(f"{self.name} is a continuous group and has no finite list of elements")
+    def elements(self) -> list[GroupElement] | None:
+        """All elements of a finite group; ``None`` for a continuous group."""
+        return None
 
     def order(self) -> int:
         """Number of elements; -1 for continuous groups."""
@@ -157,33 +166,28 @@ class Group(ABC):
 
     grid_kinds: tuple[str, ...] = ("regular",)
 
-    # ------------------------------------------------------------------ irreps
+    def _check_element(self, g: Any) -> GroupElement:
+        if not isinstance(g, GroupElement):
+            raise TypeError(f"expected an element of {self.name}, got {type(g).__name__}")
+        if g.group != self:
+            raise ValueError(f"expected an element of {self.name}, got an element of {g.group.name}")
+        return g
+
+    def elements_from(self, values: Iterable[Any], param: str | None = None) -> list[GroupElement]:
+        return [self.element(v, param) for v in values]
+
+    # ------------------------------------------------------------------ irreps (interface)
+    @abstractmethod
     def irrep(self, *id: Any) -> "IrreducibleRepresentation":
         """The irreducible representation with identifier ``id`` (cached per group)."""
-        from .irrep import IrreducibleRepresentation
 
-        key = self._normalise_irrep_id(id)
-        if key not in self._irreps:
-            info = self._irrep_info(key)  # raises ValueError for a non-existing irrep
-            self._irreps[key] = IrreducibleRepresentation(self, key, **info)
-        return self._irreps[key]
-
+    @abstractmethod
     def irreps(self) -> list["IrreducibleRepresentation"]:
         """All irreps (up to ``maxfreq`` for continuous groups)."""
-        return [self.irrep(*i) for i in self._irrep_ids()]
-
-    def irreps_up_to(self, L: int) -> list["IrreducibleRepresentation"]:
-        """Irreps of frequency ``<= L`` (all irreps of a finite group with that frequency)."""
-        if self.continuous:
-            return [self.irrep(*i) for i in self._irrep_ids_up_to(L)]
-        return [psi for psi in self.irreps() if psi.attributes.get("frequency", 0) <= L]
-
-    def _irrep_ids_up_to(self, L: int) -> list[tuple]:
-        return self._irrep_ids()
 
     @property
-    def trivial_representation(self) -> "IrreducibleRepresentation":
-        return self.irrep(*self._trivial_id())
+    @abstractmethod
+    def trivial_representation(self) -> "IrreducibleRepresentation": ...
 
     def _normalise_irrep_id(self, id: tuple) -> tuple:
         if len(id) == 1 and isinstance(id[0], tuple):
@@ -196,6 +200,9 @@ class Group(ABC):
         if not ok:
             raise ValueError(f"irrep ids of {self.name} are integers, got {id!r}")
         return key
+
+    def _irrep_ids_up_to(self, L: int) -> list[tuple]:
+        return self._irrep_ids()
 
     # ------------------------------------------------------------------ subgroups
     def subgroup(self, id: Hashable) -> SubgroupTriple:
@@ -216,28 +223,24 @@ class Group(ABC):
     @abstractmethod
     def _subgroup(self, id: Hashable) -> SubgroupTriple: ...
 
-    # ------------------------------------------------------------------ representations
+    # ------------------------------------------------------------------ representations (interface)
     @property
-    def regular_representation(self) -> "Representation":
-        from .constructions import regular_representation
+    @abstractmethod
+    def regular_representation(self) -> "Representation": ...
 
-        return regular_representation(self)
+    @abstractmethod
+    def quotient_representation(self, subgroup_id: Hashable, name: str | None = None) -> "Representation": ...
 
-    def bl_regular_representation(self, L: int) -> "Representation":
-        """Band-limited regular representation: each irrep of frequency <= L, d/e times."""
-        from .constructions import bl_regular_representation
+    @abstractmethod
+    def induced_representation(self, subgroup_id: Hashable, repr: "Representation", name: str | None = None) -> "Representation": ...
 
-        return bl_regular_representation(self, L)
+    @abstractmethod
+    def restrict_representation(self, id: Hashable, repr: "Representation") -> "Representation":
+        """``Res^G_H repr`` for the subgroup ``id`` (escnn's signature: subgroup id first)."""
 
-    def quotient_representation(self, subgroup_id: Hashable) -> "Representation":
-        from .constructions import quotient_representation
-
-        return quotient_representation(self, subgroup_id)
-
-    def induced_representation(self, subgroup_id: Hashable, repr: "Representation") -> "Representation":
-        from .constructions import induced_representation
-
-        return induced_representation(self, subgroup_id, repr)
+    @abstractmethod
+    def _tensor_product(self, a: "Representation", b: "Representation", name: str | None = None) -> "Representation":
+        """``a (x) b`` decomposed into irreps."""
 
     # ------------------------------------------------------------------ primitives
     @abstractmethod
@@ -287,6 +290,10 @@ class Group(ABC):
     def _repr_value(self, value: Any) -> str:
         return repr(value)
 
+    def _closed_form_tensor(self, id_a: tuple, id_b: tuple) -> tuple[list[tuple], np.ndarray] | None:
+        """``(irrep ids, Q)`` of ``psi_a (x) psi_b`` in closed form, or ``None``: decompose numerically."""
+        return None
+
     # Lie-algebra data, for continuous groups: matrices of d(psi)(X_a) for a basis X_a of
     # the Lie algebra of the identity component.  Used to split representations into
     # isotypic components through the Casimir operator.
@@ -311,7 +318,7 @@ class Group(ABC):
     def _irrep_sort_key(self, id: tuple) -> tuple:
         return tuple(reversed(id))
 
-    # ------------------------------------------------------------------ misc
+    # ------------------------------------------------------------------ value semantics
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Group) and other.name == self.name
 
@@ -320,13 +327,3 @@ class Group(ABC):
 
     def __repr__(self) -> str:
         return self.name
-
-    def _check_element(self, g: Any) -> GroupElement:
-        if not isinstance(g, GroupElement):
-            raise TypeError(f"expected an element of {self.name}, got {type(g).__name__}")
-        if g.group != self:
-            raise ValueError(f"expected an element of {self.name}, got an element of {g.group.name}")
-        return g
-
-    def elements_from(self, values: Iterable[Any], param: str | None = None) -> list[GroupElement]:
-        return [self.element(v, param) for v in values]

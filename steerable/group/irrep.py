@@ -34,8 +34,7 @@ class IrreducibleRepresentation(Representation):
     Attributes:
         id: the identifier, e.g. ``(k,)`` for a frequency, ``(j, k)`` for dihedral groups.
         type: ``'R'``, ``'C'`` or ``'H'`` (dimension of the endomorphism algebra 1, 2, 4).
-        endomorphism_basis: array ``(e, d, d)`` spanning ``End(psi)``, orthonormal in the
-            Frobenius inner product scaled by ``1/d``.
+        irreps: ``[id]`` (an irrep is the sum of itself, as in escnn).
         attributes: e.g. ``{'frequency': k, 'flip_frequency': j}``.
     """
 
@@ -51,10 +50,11 @@ class IrreducibleRepresentation(Representation):
         self.id = id
         self.type = type
         idstr = ",".join(str(i) for i in id)
-        # Representation.__init__ needs self.irreps = [self]; set the pieces by hand.
+        # Representation.__init__ would look the irrep up in its group; set the pieces by hand.
         self.group = group
         self.name = f"irrep_{idstr}"
-        self.irreps = [self]
+        self.irreps = [id]
+        self.irrep_objects = [self]
         self.size = size
         self.change_of_basis = np.eye(size)
         self.change_of_basis_inv = self.change_of_basis
@@ -71,15 +71,20 @@ class IrreducibleRepresentation(Representation):
                 endomorphism_basis = np.stack([np.eye(2), _J])
             else:
                 raise ValueError(f"irrep type {type!r} needs an explicit endomorphism basis")
-        self.endomorphism_basis = np.asarray(endomorphism_basis, dtype=np.float64)
+        self._endomorphism_basis = np.asarray(endomorphism_basis, dtype=np.float64)
 
     def __reduce__(self):
         return _irrep_of, (self.group, self.id)
 
+    def endomorphism_basis(self) -> np.ndarray:
+        """``(e, d, d)`` spanning ``End(psi)``, orthonormal in the Frobenius inner product / ``d``
+        (a copy: callers cannot corrupt the irrep)."""
+        return self._endomorphism_basis.copy()
+
     @property
     def sum_of_squares_constituents(self) -> int:
         """``e``: the dimension of the endomorphism algebra."""
-        return self.endomorphism_basis.shape[0]
+        return self._endomorphism_basis.shape[0]
 
     def _matrix(self, value: Any) -> np.ndarray:
         return self.group._irrep_matrix(self.id, value)

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .group import Group, GroupElement
+from .compact import CompactGroup
+from .group import GroupElement
 
 TWO_PI = 2 * math.pi
 _F = np.diag([1.0, -1.0])
@@ -56,7 +57,7 @@ def _planar_irrep(j: int, k: int, size: int, f: np.ndarray, theta: np.ndarray) -
     return np.where((f == 1)[:, None, None], R @ _F, R)
 
 
-class _PlanarGroup(Group):
+class _PlanarGroup(CompactGroup):
     """Shared machinery: every element maps to ``(f, theta)`` in ``O(2)``."""
 
     flips: bool = False
@@ -84,6 +85,10 @@ class _PlanarGroup(Group):
     def _irrep_sort_key(self, id: tuple) -> tuple:
         return (id[-1], id[0]) if self.flips else id
 
+    def _closed_form_tensor(self, id_a: tuple, id_b: tuple) -> tuple[list[tuple], np.ndarray]:
+        self._irrep_info(id_a), self._irrep_info(id_b)  # ValueError for ids that are no irreps
+        return _planar_tensor(self, id_a, id_b)
+
     def standard_matrix(self, g: GroupElement) -> np.ndarray:
         """The 2x2 orthogonal matrix by which ``g`` acts on the plane: ``R(theta) F^f``."""
         self._check_element(g)
@@ -91,12 +96,66 @@ class _PlanarGroup(Group):
         return _rot(t) @ (_F if f else np.eye(2))
 
 
-# ---------------------------------------------------------------------- instance cache
-_INSTANCES: dict[tuple, Group] = {}
+_S2 = 1 / math.sqrt(2.0)
+# Columns (q_c, q_s) of kron(R(a t), R(b t)) (row-major (i, j) -> 2 i + j) on which it acts as
+# R((a + b) t): the real and imaginary parts of z_a z_b; as R((a - b) t): of z_a conj(z_b).
+_SUM = np.array([[_S2, 0.0], [0.0, _S2], [0.0, _S2], [-_S2, 0.0]])
+_DIFF = np.array([[_S2, 0.0], [0.0, -_S2], [0.0, _S2], [_S2, 0.0]])
 
 
-def _cached(key: tuple, make: Any) -> Any:
-    # Groups are immutable values; sharing instances lets their (per-instance) caches serve everyone.
-    if key not in _INSTANCES:
-        _INSTANCES[key] = make()
-    return _INSTANCES[key]
+def _planar_tensor(group: "_PlanarGroup", id_a: tuple, id_b: tuple) -> tuple[list[tuple], np.ndarray]:
+    """Closed-form Clebsch-Gordan decomposition of planar irreps by frequency addition.
+
+    A planar irrep is ``chi(f) cos(k t)`` (1-dim, ``k in {0, N/2}``) or ``R(k t) F^f`` (2-dim).
+    ``R(a t) (x) R(b t) = R((a+b) t) (+) R((a-b) t)`` in the columns ``_SUM``/``_DIFF`` (flips act
+    as ``F`` on both); a 1-dim factor shifts the frequency (``cos(N t / 2) R(b t) = R((b + N/2) t)``)
+    and a sign character is absorbed by the basis change ``J`` (``J R F^f J^T = (-1)^f R F^f``).
+    Frequencies are then reduced to irrep ids: ``-k`` (or ``N - k``) by flipping the sign of the
+    second column, ``0`` and ``N/2`` split into two 1-dim irreps.
+    """
+    N = getattr(group, "N", None)
+    flips = group.flips
+
+    def jk(id: tuple) -> tuple[int, int]:
+        return id if flips else (0, id[0])
+
+    def size(id: tuple) -> int:
+        return group._irrep_info(id)["size"]
+
+    def make(j: int, k: int) -> tuple:
+        return (j, k) if flips else (k,)
+
+    pieces: list[tuple[tuple, np.ndarray]] = []
+
+    def add_2d(k: int, Q: np.ndarray) -> None:
+        Q = Q.copy()
+        if N is not None:
+            k %= N
+            if 2 * k > N:
+                k, Q[:, 1] = N - k, -Q[:, 1]
+        elif k < 0:
+            k, Q[:, 1] = -k, -Q[:, 1]
+        if k == 0 or (N is not None and 2 * k == N):
+            # R(k t) F^f = diag(cos k t, (-1)^f cos k t): two 1-dim irreps
+            pieces.append((make(0, k), Q[:, :1]))
+            pieces.append((make(1 if flips else 0, k), Q[:, 1:]))
+        else:
+            pieces.append((make(1, k), Q))
+
+    (ja, ka), (jb, kb) = jk(id_a), jk(id_b)
+    sa, sb = size(id_a), size(id_b)
+    if sa == 1 and sb == 1:
+        k = ka + kb
+        if N is not None:
+            k %= N
+        pieces.append((make((ja + jb) % 2, k), np.ones((1, 1))))
+    elif sa == 2 and sb == 2:
+        add_2d(ka + kb, _SUM)
+        add_2d(ka - kb, _DIFF)
+    else:
+        (j1, k1), k2 = ((ja, ka), kb) if sa == 1 else ((jb, kb), ka)
+        # a sign character (j1 = 1) on a 2-dim irrep: conjugate by J; cos(k1 t) shifts by k1
+        Q = _J.copy() if (flips and j1 == 1) else np.eye(2)
+        add_2d(k2 + k1, Q)
+    pieces.sort(key=lambda p: group._irrep_sort_key(p[0]))
+    return [i for i, _ in pieces], np.concatenate([Q for _, Q in pieces], axis=1)

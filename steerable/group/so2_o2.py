@@ -8,7 +8,7 @@ import numpy as np
 
 from .cyclic_dihedral import cyclic_group, dihedral_group
 from .group import GroupElement, SubgroupTriple
-from .planar_base import _GENERIC_ANGLES, _J, TWO_PI, _cached, _finite_angle, _planar_matrix, _PlanarGroup, _rot, _wrap
+from .planar_base import _GENERIC_ANGLES, _J, TWO_PI, _finite_angle, _planar_matrix, _PlanarGroup, _rot, _wrap
 
 __all__ = ["SO2", "O2", "so2_group", "o2_group"]
 
@@ -123,6 +123,10 @@ class SO2(_PlanarGroup):
 
     def subgroup_rotations(self, M: int) -> SubgroupTriple:
         return self.subgroup(M)
+
+    def standard_representation(self):
+        """The action on R^2 by rotation matrices: the frequency-1 irrep (a method, as in escnn)."""
+        return self.irrep(1)
 
 
 class O2(_PlanarGroup):
@@ -276,15 +280,19 @@ class O2(_PlanarGroup):
     def subgroup_flips(self, axis: float = 0.0) -> SubgroupTriple:
         return self.subgroup((axis, 1))
 
+    def standard_representation(self):
+        """The action on R^2 by orthogonal matrices: the irrep ``(1, 1)`` (a method, as in escnn)."""
+        return self.irrep(1, 1)
+
     def subgroup_dihedral(self, M: int, axis: float = 0.0) -> SubgroupTriple:
         return self.subgroup((axis, M))
 
 
 def so2_group(maxfreq: int = 6) -> SO2:
     """``SO(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any frequency can be built)."""
-    return _cached(("SO2", maxfreq), lambda: SO2(maxfreq))
+    return SO2(maxfreq)
 
 
 def o2_group(maxfreq: int = 6) -> O2:
     """``O(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return _cached(("O2", maxfreq), lambda: O2(maxfreq))
+    return O2(maxfreq)

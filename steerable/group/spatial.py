@@ -21,6 +21,7 @@ Example:
 """
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from typing import Any, Hashable
@@ -28,9 +29,10 @@ from typing import Any, Hashable
 import numpy as np
 
 from . import so3_math as M
+from . import finite_rotations
+from .compact import CompactGroup
 from .group import Group, GroupElement, SubgroupTriple
 from .planar import cyclic_group, dihedral_group, o2_group, so2_group
-from .planar_base import _cached
 
 __all__ = ["SO3", "O3", "so3_group", "o3_group"]
 
@@ -120,8 +122,6 @@ _FINITE = {"tetra": "tetrahedral_group", "octa": "octahedral_group", "ico": "ico
 
 def _finite_rotation_subgroup(G: Group, kind: str, to_value) -> SubgroupTriple:
     """The tetrahedral, octahedral or icosahedral rotation group inside SO(3) or O(3)."""
-    from . import finite_rotations
-
     H = getattr(finite_rotations, _FINITE[kind])()
     incl = lambda h: GroupElement(G, to_value(M.matrix_to_quat(H.matrices[h.value])))  # noqa: E731
 
@@ -136,7 +136,7 @@ def _finite_rotation_subgroup(G: Group, kind: str, to_value) -> SubgroupTriple:
     return H, incl, restr
 
 
-class SO3(Group):
+class SO3(CompactGroup):
     """``SO(3)``: value a canonical quaternion ``(x, y, z, w)`` with ``w >= 0``."""
 
     parametrisations = ("Q", "MAT", "ZYZ")
@@ -177,6 +177,10 @@ class SO3(Group):
 
     def testing_elements(self) -> list[GroupElement]:
         return self.grid("cube")
+
+    def standard_representation(self):
+        """The action on R^3 (``D^1(R) = R``; ``(-1)^i R`` for O(3)): a method, as in escnn."""
+        return self.irrep(*((1, 1) if isinstance(self, O3) else (1,)))
 
     def _identity_value(self) -> np.ndarray:
         return np.array([0.0, 0.0, 0.0, 1.0])
@@ -477,7 +481,6 @@ def _normalise_spatial_id(id: Hashable) -> tuple:
 @lru_cache(maxsize=1)
 def _cube_quaternions() -> tuple[np.ndarray, ...]:
     """The 24 rotations of the cube (signed permutation matrices with det 1)."""
-    import itertools
 
     out = []
     for perm in itertools.permutations(range(3)):
@@ -492,9 +495,9 @@ def _cube_quaternions() -> tuple[np.ndarray, ...]:
 
 def so3_group(maxfreq: int = 2) -> SO3:
     """``SO(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any degree can be built)."""
-    return _cached(("SO3", maxfreq), lambda: SO3(maxfreq))
+    return SO3(maxfreq)
 
 
 def o3_group(maxfreq: int = 2) -> O3:
     """``O(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return _cached(("O3", maxfreq), lambda: O3(maxfreq))
+    return O3(maxfreq)

@@ -55,13 +55,13 @@ def irreps_pair_intertwiners(gspace: GSpace, psi_o: IrreducibleRepresentation, p
         blocks = []
         p = 0
         cg = clebsch_gordan(psi_o, psi_i)
-        for phi_a in res.irreps:
+        for phi_a in res.irrep_objects:
             Qa = res.change_of_basis[:, p : p + phi_a.size]
             p += phi_a.size
             for phi_b, Cb in cg:
                 if phi_b.id != phi_a.id:
                     continue
-                for E in phi_a.endomorphism_basis:
+                for E in phi_a.endomorphism_basis():
                     blocks.append((Cb @ E @ Qa.T).reshape(psi_o.size, psi_i.size, -1))
         d_J = res.size
         G._cache[key] = np.stack(blocks) if blocks else np.zeros((0, psi_o.size, psi_i.size, d_J))
@@ -130,7 +130,7 @@ class KernelBasis(torch.nn.Module):
         types = harmonic_types(self.spec)
         offsets = np.cumsum([0] + [t[4] for t in types])
         M = int(offsets[-1])
-        out_irreps, in_irreps = self.out_repr.irreps, self.in_repr.irreps
+        out_irreps, in_irreps = self.out_repr.irrep_objects, self.in_repr.irrep_objects
         o_off = np.cumsum([0] + [p.size for p in out_irreps])
         i_off = np.cumsum([0] + [p.size for p in in_irreps])
         blocks, attrs = [], []

@@ -61,7 +61,7 @@ def trivial_bias_expansion(out_type: FieldType) -> torch.Tensor:
     cols = []
     for r, start in zip(out_type.representations, out_type.fields_start):
         p = 0
-        for psi in r.irreps:
+        for psi in r.irrep_objects:
             if psi.is_trivial():
                 col = np.zeros(out_type.size)
                 col[start : start + r.size] = r.change_of_basis[:, p]

@@ -71,7 +71,7 @@ class FieldType:
 
     @property
     def irreps(self) -> list:
-        return [psi for r in self.representations for psi in r.irreps]
+        return [psi for r in self.representations for psi in r.irrep_objects]
 
     @cached_property
     def change_of_basis(self) -> np.ndarray:

@@ -90,8 +90,8 @@ def _resolve_irreps(G: Group, irreps: IrrepsSpec, name: str = "irreps") -> tuple
 def _sampling_matrix(G: Group, elements: list[GroupElement], rep: Representation) -> np.ndarray:
     """``A[k, (psi, j, i)] = sqrt(d_psi) psi(g_k)[i, j]`` for the irreps of ``rep`` (copies consecutive)."""
     cols, k = [], 0
-    while k < len(rep.irreps):
-        psi = rep.irreps[k]
+    while k < len(rep.irrep_objects):
+        psi = rep.irrep_objects[k]
         copies = psi.size // psi.sum_of_squares_constituents
         m = psi.matrices(elements)
         cols += [math.sqrt(psi.size) * m[:, :, j] for j in range(copies)]

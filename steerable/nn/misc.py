@@ -68,7 +68,7 @@ def field_index(t: FieldType) -> torch.Tensor:
 def trivial_columns(r: Representation) -> np.ndarray:
     """``(size, t)``: the orthonormal directions of ``r`` that transform trivially (columns of ``Q``)."""
     cols, p = [], 0
-    for psi in r.irreps:
+    for psi in r.irrep_objects:
         if psi.is_trivial():
             cols.append(r.change_of_basis[:, p])
         p += psi.size

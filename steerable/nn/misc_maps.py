@@ -306,7 +306,7 @@ def quadratic_invariants(r) -> np.ndarray:
     tp = tensor_product(r, r)
     d = r.size
     cols, p = [], 0
-    for psi in tp.irreps:
+    for psi in tp.irrep_objects:
         if psi.is_trivial():
             A = tp.change_of_basis[:, p].reshape(d, d)  # kron index i * d + j <-> x_i x_j
             cols.append(((A + A.T) / 2).ravel())

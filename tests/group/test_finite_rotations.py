@@ -26,7 +26,7 @@ def test_irreps_are_orthogonal_homomorphisms(make, order, dims):
             g, h = G.sample(rng), G.sample(rng)
             assert np.allclose(psi(g @ h), psi(g) @ psi(h), atol=1e-10)
             assert np.allclose(psi(g) @ psi(g).T, np.eye(psi.size), atol=1e-10)
-        for E in psi.endomorphism_basis:
+        for E in psi.endomorphism_basis():
             assert all(np.allclose(E @ psi(g), psi(g) @ E, atol=1e-10) for g in G.generators)
 
 

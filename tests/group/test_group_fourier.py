@@ -101,7 +101,7 @@ def test_left_translation_acts_on_coefficients(G: Group, grid: list[GroupElement
     """``f(h^-1 g)`` has coefficients ``rho(h) F`` with rho the (band-limited) regular representation."""
     rho = _coefficient_rep(G, L)
     assert rho.size == _n_coefficients(G, L)
-    assert [p.id for p in rho.irreps] == [p.id for p, c in fourier_columns(G, L) for _ in range(c)]
+    assert rho.irreps == [p.id for p, c in fourier_columns(G, L) for _ in range(c)]
     A = fourier_matrix(G, grid, L)
     rng = np.random.default_rng(0)
     F = rng.standard_normal(rho.size)

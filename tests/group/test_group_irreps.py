@@ -66,9 +66,9 @@ def test_irrep_metadata(G: Group) -> None:
         assert psi == G.irrep(psi.id) and hash(psi) == hash(G.irrep(psi.id))
         assert psi.type in E_OF_TYPE
         assert psi.sum_of_squares_constituents == E_OF_TYPE[psi.type]
-        assert psi.endomorphism_basis.shape == (E_OF_TYPE[psi.type], psi.size, psi.size)
+        assert psi.endomorphism_basis().shape == (E_OF_TYPE[psi.type], psi.size, psi.size)
         assert psi.size % psi.sum_of_squares_constituents == 0
-        assert psi.irreps == [psi] and psi.size == sum(p.size for p in psi.irreps)
+        assert psi.irreps == [psi.id] and psi.irrep_objects == [psi] and psi.size == sum(p.size for p in psi.irrep_objects)
         assert psi.attributes["irrep"]
 
 
@@ -78,7 +78,7 @@ def test_endomorphisms_and_schur(G: Group) -> None:
     (computed independently as a null space): this also proves each irrep is irreducible."""
     elements = G.elements if not G.continuous else G.generators + sample_elements(G, 0, 4)
     for psi in _irreps_under_test(G):
-        E = psi.endomorphism_basis
+        E = psi.endomorphism_basis()
         for g in elements:
             m = psi(g)
             for X in E:
@@ -158,8 +158,7 @@ def test_regular_representation(G: Group) -> None:
 def test_continuous_group_has_no_regular_representation(G: Group) -> None:
     with pytest.raises(ValueError, match="continuous"):
         G.regular_representation
-    with pytest.raises(ValueError):
-        G.elements
+    assert G.elements is None  # escnn's convention for continuous groups
 
 
 @pytest.mark.parametrize("G", ALL_GROUPS, ids=gid)

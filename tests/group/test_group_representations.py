@@ -78,7 +78,7 @@ def test_directsum_and_change_of_basis(G: Group, seed: int) -> None:
         np.testing.assert_allclose((a + b)(g), block_diag(a(g), b(g)), atol=ATOL)
         assert c.character(g) == pytest.approx(np.trace(c(g)), abs=ATOL)
         # rho(g) = Q (+) psi_i(g) Q^T is the stored model
-        D = block_diag(*[psi(g) for psi in c.irreps])
+        D = block_diag(*[psi(g) for psi in c.irrep_objects])
         np.testing.assert_allclose(c(g), c.change_of_basis @ D @ c.change_of_basis.T, atol=ATOL)
     els = sample_elements(G, seed + 1, 4)
     np.testing.assert_allclose(c.matrices(els), np.stack([c(g) for g in els]), atol=ATOL)

@@ -98,8 +98,8 @@ def test_attributes_describe_the_elements() -> None:
     assert len(blocks) == H.shape[0]
     for a, W in zip(basis.attributes, basis.coefficients):
         assert {"radius", "sigma", "frequency", "harmonic", "in_irrep", "out_irrep", "in_irrep_index", "out_irrep_index"} <= set(a)
-        assert a["in_irrep"] == rho_in.irreps[a["in_irrep_index"]].id
-        assert a["out_irrep"] == G.regular_representation.irreps[a["out_irrep_index"]].id
+        assert a["in_irrep"] == rho_in.irreps[a["in_irrep_index"]]
+        assert a["out_irrep"] == G.regular_representation.irreps[a["out_irrep_index"]]
         assert a["frequency"] == a["harmonic"][-1]
         used = {blocks[m] for m in np.nonzero(np.abs(W.numpy()).sum((0, 1)) > 1e-12)[0]}
         assert used == {(a["radius"], a["harmonic"])}, "an element uses harmonics other than its attributes say"

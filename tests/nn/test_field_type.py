@@ -42,7 +42,7 @@ def test_representation_is_the_direct_sum():
         np.testing.assert_allclose(rho(g), t.fiber_matrix(g), atol=1e-12)
         m = t.fiber_matrix(g)
         np.testing.assert_allclose(m @ m.T, np.eye(t.size), atol=1e-12)  # orthogonal
-    assert [psi.id for psi in t.irreps] == [psi.id for r in t.representations for psi in r.irreps]
+    assert [psi.id for psi in t.irreps] == [psi.id for r in t.representations for psi in r.irrep_objects]
 
 
 def test_add_concatenates_and_checks_gspace():
