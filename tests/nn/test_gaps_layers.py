@@ -94,7 +94,7 @@ def test_iid_batchnorm1d_normalises_each_field(name):
         torch.testing.assert_close(yf.square().sum(1).mean() / r.size, torch.tensor(1.0, dtype=torch.float64))
         mean = yf.mean(0)
         Q = torch.as_tensor(r.change_of_basis)
-        triv = [i for i, psi in enumerate(sum(([p] * p.size for p in r.irreps), [])) if psi.is_trivial()]
+        triv = [i for i, psi in enumerate(sum(([p] * p.size for p in r.irrep_objects), [])) if psi.is_trivial()]
         # 1e-6, not round-off: the layer keeps its projection onto the trivial irreps as float32
         # buffers, which .double() widens (measured 7.4e-08 for the D4 regular field)
         torch.testing.assert_close((Q.T @ mean)[triv], torch.zeros(len(triv), dtype=torch.float64), atol=1e-6, rtol=0)
