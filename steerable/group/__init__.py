@@ -10,6 +10,10 @@ from .compact import CompactGroup
 from .constructions import tensor_product
 from .planar import CyclicGroup, DihedralGroup, SO2, O2, cyclic_group, dihedral_group, o2_group, so2_group, trivial_group
 from .spatial import SO3, O3, so3_group, o3_group
+from .direct_product import (
+    DirectProductGroup, cylinder_discrete_group, cylinder_group, direct_product, full_cylinder_discrete_group,
+    full_cylinder_group, full_ico_group, full_octa_group, full_tetra_group,
+)
 from .finite_rotations import FiniteRotationGroup, ico_group, icosahedral_group, octa_group, octahedral_group, tetrahedral_group
 from .clebsch_gordan import clebsch_gordan, decompose_irreps_tensor
 from .decompose import decompose_representation, intertwiner_basis
@@ -23,4 +27,6 @@ __all__ = [
     "cyclic_group", "dihedral_group", "so2_group", "o2_group", "so3_group", "o3_group", "trivial_group",
     "clebsch_gordan", "decompose_irreps_tensor", "decompose_representation", "intertwiner_basis",
     "FourierTransform", "fourier_matrix", "inverse_fourier_matrix",
+    "DirectProductGroup", "direct_product", "full_octa_group", "full_ico_group", "full_tetra_group",
+    "cylinder_group", "full_cylinder_group", "cylinder_discrete_group", "full_cylinder_discrete_group",
 ]

@@ -26,6 +26,7 @@ from . import so3_math as M
 from .decompose import intertwiner_basis
 from .compact import CompactGroup
 from .group import GroupElement, SubgroupTriple
+from .planar import cyclic_group
 
 __all__ = ["FiniteRotationGroup", "tetrahedral_group", "octahedral_group", "icosahedral_group", "octa_group", "ico_group"]
 
@@ -235,10 +236,21 @@ class FiniteRotationGroup(CompactGroup):
     def _irrep_matrices(self, id: tuple, values: Any) -> np.ndarray:
         return self._irrep_tables[id[0]][0][np.asarray(values, dtype=np.int64)].copy()
 
+    @property
+    def subgroup_self_id(self) -> str:
+        return "self"
+
+    @property
+    def subgroup_trivial_id(self) -> str:
+        return "trivial"
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         if id in ("self", (self.name,)):
             return self, (lambda h: h), (lambda g: g)
-        raise ValueError(f"subgroups of {self.name} other than 'self' are not available; got {id!r}")
+        if id == "trivial":
+            H = cyclic_group(1)
+            return H, (lambda h: self.identity), (lambda g: H.identity if g == self.identity else None)
+        raise ValueError(f"subgroups of {self.name} other than 'self' and 'trivial' are not available; got {id!r}")
 
 
 def tetrahedral_group() -> FiniteRotationGroup:
