@@ -40,7 +40,7 @@ from .group import Group, GroupElement, SubgroupTriple
 from .planar import cyclic_group, dihedral_group, o2_group, so2_group
 
 __all__ = [
-    "DirectProductGroup", "direct_product", "full_octa_group", "full_ico_group", "full_tetra_group",
+    "DirectProductGroup", "direct_product", "DoubleGroup", "double_group", "full_octa_group", "full_ico_group", "full_tetra_group",
     "cylinder_group", "full_cylinder_group", "cylinder_discrete_group", "full_cylinder_discrete_group",
 ]
 
@@ -369,6 +369,48 @@ class DirectProductGroup(CompactGroup):
             return None if h1 is None or h2 is None else H.pair_elements(h1, h2)
 
         return H, (lambda h: self.pair_elements(*(f(x) for f, x in zip((i1, i2), H.split_element(h))))), restr
+
+
+class DoubleGroup(DirectProductGroup):
+    """``G x G`` (escnn's ``DoubleGroup``): a direct product that also knows its diagonal
+    subgroup ``{(g, g)} ~ G``, id ``'diagonal'`` (:attr:`subgroup_diagonal_id`).
+
+    Args:
+        G: the group.
+        name: the group's name (default ``"G X G"``).
+
+    Example:
+        >>> from steerable.group import cyclic_group, double_group
+        >>> D = double_group(cyclic_group(3))
+        >>> D.order(), D.subgroup(D.subgroup_diagonal_id)[0].name
+        (9, 'C3')
+    """
+
+    def __init__(self, G: Group, name: str | None = None) -> None:
+        super().__init__(G, G, name)
+
+    def __reduce__(self):
+        return DoubleGroup, (self.G1, self.name)
+
+    @property
+    def subgroup_diagonal_id(self) -> str:
+        """The id of the diagonal subgroup ``{(g, g) : g in G}``."""
+        return "diagonal"
+
+    def _subgroup(self, id: Hashable) -> SubgroupTriple:
+        if id != "diagonal":
+            return super()._subgroup(id)
+
+        def restr(g: GroupElement) -> GroupElement | None:
+            g1, g2 = self.split_element(g)
+            return g1 if g1 == g2 else None
+
+        return self.G1, (lambda h: self.pair_elements(h, h)), restr
+
+
+def double_group(G: Group, name: str | None = None) -> DoubleGroup:
+    """``G x G`` with its diagonal subgroup (escnn's ``double_group``)."""
+    return DoubleGroup(G, name)
 
 
 def _is_trivial(G: Group) -> bool:
