@@ -20,8 +20,8 @@ class SO2(_PlanarGroup):
     continuous = True
     grid_kinds = ("regular", "rand")
 
-    def __init__(self, maxfreq: int = 6) -> None:
-        super().__init__("SO(2)", maxfreq)
+    def __init__(self, maximum_frequency: int = 6) -> None:
+        super().__init__("SO(2)", maximum_frequency)
 
     def __reduce__(self):
         return so2_group, (self.maxfreq,)
@@ -145,8 +145,8 @@ class O2(_PlanarGroup):
     flips = True
     grid_kinds = ("regular", "rand")
 
-    def __init__(self, maxfreq: int = 6) -> None:
-        super().__init__("O(2)", maxfreq)
+    def __init__(self, maximum_frequency: int = 6) -> None:
+        super().__init__("O(2)", maximum_frequency)
 
     def __reduce__(self):
         return o2_group, (self.maxfreq,)
@@ -304,11 +304,12 @@ class O2(_PlanarGroup):
         return self.subgroup((axis, M))
 
 
-def so2_group(maxfreq: int = 6) -> SO2:
-    """``SO(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any frequency can be built)."""
-    return SO2(maxfreq)
+def so2_group(maximum_frequency: int = 3) -> SO2:
+    """``SO(2)``; ``maximum_frequency`` (escnn's default 3) bounds the irreps listed by ``irreps()``
+    (any frequency can be built)."""
+    return SO2(maximum_frequency)
 
 
-def o2_group(maxfreq: int = 6) -> O2:
-    """``O(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return O2(maxfreq)
+def o2_group(maximum_frequency: int = 3) -> O2:
+    """``O(2)``; ``maximum_frequency`` (escnn's default 3) bounds the irreps listed by ``irreps()``."""
+    return O2(maximum_frequency)

@@ -62,8 +62,8 @@ class SO3(CompactGroup):
     continuous = True
     grid_kinds = ("thomson", "fibonacci", "hopf", "rand", "cube")
 
-    def __init__(self, maxfreq: int = 2) -> None:
-        super().__init__("SO(3)", maxfreq)
+    def __init__(self, maximum_frequency: int = 2) -> None:
+        super().__init__("SO(3)", maximum_frequency)
 
     def __reduce__(self):
         return so3_group, (self.maxfreq,)
@@ -184,13 +184,18 @@ class SO3(CompactGroup):
 
     def _restricted_lie_algebra(self, subgroup_id: Hashable, psi) -> list[np.ndarray] | None:
         """Exact generators for the continuous subgroups (their identity components hold
-        only proper rotations): SO(3) itself, or rotations about z; ``None`` (finite
-        differences) for conjugated ones."""
-        axes = restricted_lie_generator_axes(normalise_spatial_id(subgroup_id, self))
+        only proper rotations): SO(3) itself, or rotations about z, conjugated by the
+        subgroup's adjoint element if it has one."""
+        id = normalise_spatial_id(subgroup_id, self)
+        axes = restricted_lie_generator_axes(id[:2])
         if not axes:
             return None
         X = self._irrep_lie_algebra(psi.id)
-        return [X[a] for a in axes]
+        if len(id) == 2:
+            return [X[a] for a in axes]
+        # conjugated subgroup, incl(exp tX) = c^-1 exp(tX) c: d psi = psi(c)^T d psi(X) psi(c)
+        P = psi(id[2])
+        return [P.T @ X[a] @ P for a in axes]
 
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         return spatial_subgroup(self, normalise_spatial_id(id, self))
@@ -223,8 +228,8 @@ class O3(SO3):
 
     parametrisations = ("(int, Q)", "(int, MAT)", "(int, ZYZ)", "MAT")
 
-    def __init__(self, maxfreq: int = 2) -> None:
-        Group.__init__(self, "O(3)", maxfreq)
+    def __init__(self, maximum_frequency: int = 3) -> None:
+        Group.__init__(self, "O(3)", maximum_frequency)
 
     def __reduce__(self):
         return o3_group, (self.maxfreq,)
@@ -354,11 +359,11 @@ def _cube_quaternions() -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def so3_group(maxfreq: int = 2) -> SO3:
-    """``SO(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any degree can be built)."""
-    return SO3(maxfreq)
+def so3_group(maximum_frequency: int = 2) -> SO3:
+    """``SO(3)``; ``maximum_frequency`` bounds the irreps listed by ``irreps()`` (any degree can be built)."""
+    return SO3(maximum_frequency)
 
 
-def o3_group(maxfreq: int = 2) -> O3:
-    """``O(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return O3(maxfreq)
+def o3_group(maximum_frequency: int = 2) -> O3:
+    """``O(3)``; ``maximum_frequency`` bounds the irreps listed by ``irreps()``."""
+    return O3(maximum_frequency)

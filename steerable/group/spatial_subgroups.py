@@ -368,10 +368,8 @@ def _fulltetra_subgroup(G: Group) -> SubgroupTriple:
 
 def restricted_lie_generator_axes(id: tuple) -> tuple[int, ...] | None:
     """Which rotation generators (x, y, z) span the Lie algebra of the subgroup ``id``
-    (``None``: unknown, e.g. conjugated; ``()``: finite)."""
-    if len(id) == 3:
-        return None
-    kind, N = id
+    before any conjugation (``()``: a finite subgroup)."""
+    kind, N = id[:2]
     if kind in ("so3", "o3"):
         return (0, 1, 2)
     if kind in ("so2", "o2") or (kind in ("cyl", "cylinder", "fullcylinder") and N == -1):

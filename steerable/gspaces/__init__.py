@@ -1,4 +1,4 @@
-"""Groups acting on Euclidean base spaces R^0, R^2 and R^3 (escnn-compatible constructor names)."""
+"""Groups acting on Euclidean base spaces R^0 (no_base_space), R^2 and R^3 (escnn-compatible constructor names)."""
 from .gspace import (
     GSpace, GSpace0D, GSpace2D, GSpace3D, conicalOnR3, cylindricalOnR3, dihedralOnR3, flip2dOnR2, flipRot2dOnR2,
     flipRot3dOnR3, fullCylindricalOnR3, fullIcoOnR3, fullOctaOnR3, icoOnR3, invOnR3, mirOnR3, no_base_space,

@@ -384,34 +384,34 @@ def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace:
     return GSpace3D(maximum_frequency=maximum_frequency, sg_id="o3", name="O(3)_on_R3")
 
 
-def rot2dOnR3(n: int = -1, maximum_frequency: int = 2) -> GSpace:
-    """Rotations about the z axis (``C_n``, or ``SO(2)`` for ``n=-1``) acting on ``R^3``."""
-    return GSpace3D(maximum_frequency=maximum_frequency, sg_id=("so2", None) if n == -1 else ("cn", n),
-                  name=f"{'SO(2)' if n == -1 else f'C{n}'}_on_R3")
+def rot2dOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about the z axis (``C_n``, or ``SO(2)`` for ``n=-1``) acting on ``R^3``; escnn's id
+    ``(False, False, n)``.  ``adjoint`` (an ``O(3)`` element ``c``) conjugates the group: ``g -> c^-1 g c``."""
+    return GSpace3D(_with_adjoint((False, False, _check_n(n)), adjoint), maximum_frequency=maximum_frequency,
+                    name=f"{'SO(2)' if n == -1 else f'C{n}'}_on_R3")
 
 
-def dihedralOnR3(n: int = -1, axis: float = math.pi / 2, maximum_frequency: int = 2) -> GSpace:
-    """Rotations about z and rotations by pi about x (``D_n``, or ``O(2)`` for ``n=-1``) on ``R^3``.
+def dihedralOnR3(n: int = -1, axis: float = math.pi / 2, adjoint: GroupElement | None = None,
+                 maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about z and the rotation by pi about the horizontal axis at angle ``axis`` (default
+    ``pi/2``: the y axis, ``(x, y, z) -> (-x, y, -z)``) — ``D_n``, or ``O(2)`` for ``n=-1`` — on ``R^3``.
 
-    Only the default ``axis`` (the flip axis of escnn's default) is supported.
+    escnn's id ``(False, 2 axis, n)``; ``adjoint`` conjugates the group (``g -> c^-1 g c``).
     """
-    _check_default_axis(axis)
-    return GSpace3D(maximum_frequency=maximum_frequency, sg_id=("o2", None) if n == -1 else ("dn", n),
-                  name=f"{'O(2)' if n == -1 else f'D{n}'}-dihedral_on_R3")
+    sg_id = _with_adjoint((False, 2 * float(axis), _check_n(n)), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=maximum_frequency, name=f"{'O(2)' if n == -1 else f'D{n}'}-dihedral_on_R3")
 
 
-def conicalOnR3(n: int = -1, axis: float = math.pi / 2, maximum_frequency: int = 2) -> GSpace:
-    """Rotations about z and mirrors through vertical planes (``C_nv``; ``O(2)`` for ``n=-1``) on ``R^3``.
+def conicalOnR3(n: int = -1, axis: float = math.pi / 2, adjoint: GroupElement | None = None,
+                maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about z and the mirrors through vertical planes (``C_nv``; ``O(2)`` for ``n=-1``) on
+    ``R^3``; one mirror plane holds the z axis and the horizontal axis at angle ``axis`` (default
+    ``pi/2``: the plane ``x = 0``, ``(x, y, z) -> (-x, y, z)``).
 
-    Only the default ``axis`` is supported.
+    escnn's id ``('cone', 2 axis, n)``; ``adjoint`` conjugates the group (``g -> c^-1 g c``).
     """
-    _check_default_axis(axis)
-    return GSpace3D(maximum_frequency=maximum_frequency, sg_id=("cyl", n), name=f"{'O(2)' if n == -1 else f'D{n}'}-conical_on_R3")
-
-
-def _check_default_axis(axis: float) -> None:
-    if not isinstance(axis, (int, float)) or abs(float(axis) - math.pi / 2) > 1e-12:
-        raise ValueError(f"only the default mirror axis pi/2 is supported on R^3, got axis={axis!r}")
+    sg_id = _with_adjoint(("cone", 2 * float(axis), _check_n(n)), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=maximum_frequency, name=f"{'O(2)' if n == -1 else f'D{n}'}-conical_on_R3")
 
 
 def invOnR3(maximum_frequency: int = 2) -> GSpace:

@@ -120,3 +120,18 @@ def test_octahedral_and_icosahedral_classes() -> None:
     assert Octahedral().order() == 24 and Icosahedral().order() == 60
     assert pickle.loads(pickle.dumps(Octahedral())) == octa_group()
     assert so3_group().subgroup("octa")[0] == Octahedral()
+
+
+def test_octahedral_irrep_ids_follow_escnn() -> None:
+    """escnn's ids by their characters: on a quarter turn T1 = (1,) has 1, T2 = (-1,) has -1,
+    E = (2,) has 0, the sign (3,) has -1; on a half turn about a face diagonal T1 -1, T2 1."""
+    G = octa_group()
+    assert sorted(p.id for p in G.irreps()) == [(-1,), (0,), (1,), (2,), (3,)]
+    quarter = G.element(np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]]), "MAT")
+    diagonal = G.element(np.array([[0.0, 1, 0], [1, 0, 0], [0, 0, -1]]), "MAT")
+    chars = {p.id: (round(np.trace(p(quarter))), round(np.trace(p(diagonal)))) for p in G.irreps()}
+    assert chars == {(0,): (1, 1), (1,): (1, -1), (-1,): (-1, 1), (2,): (0, 0), (3,): (-1, -1)}
+    np.testing.assert_allclose(G.irrep(1)(quarter), G.standard_matrix(quarter), atol=1e-12)  # escnn: (1,) acts on xyz
+    assert G.standard_representation() == G.irrep(1) and ico_group().standard_representation() == ico_group().irrep(1)
+    with pytest.raises(ValueError, match="irreps"):
+        G.irrep(4)
