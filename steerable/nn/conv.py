@@ -10,9 +10,15 @@ training mode the filter is expanded from the coefficients at every call; in eva
 inference costs exactly one ``conv2d``/``conv3d``; in eval mode with autograd on, the filter is
 expanded with its graph, so gradients still reach the coefficients (and the input).
 Changes are detected through the parameters' version counters (in-place ops,
-``load_state_dict``, ``.to()``) and a count of ``torch.optim`` steps (fused optimizers do not
-bump version counters); writes through ``.data`` bypass both -- call ``.eval()`` again after
-such a write.
+``load_state_dict``, ``.to()``), and any expansion with autograd on drops the cache: gradients
+(hence optimizer steps, including fused ones that do not bump version counters) reach the
+coefficients only through such an expansion.  Writes through ``.data`` bypass both -- call
+``.eval()`` again after such a write.  No process-wide state is involved.
+
+The filter basis is a :class:`~steerable.kernels.ConvBasis` (``basis=``), which owns the
+sampling grid, the radial profile and the coefficient layout; escnn's keyword arguments
+(``sigma``, ``rings``, ``frequencies_cutoff``, ``maximum_offset``, ``basis_filter``, ...) build
+the default :class:`~steerable.kernels.SteerableConvBasis`.
 The cache is not part of the ``state_dict``: a model saved in one mode loads in the other.
 
 Example:
@@ -32,26 +38,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.optim.optimizer import register_optimizer_step_post_hook
 
+from ..kernels import ConvBasis, SteerableConvBasis
 from .basis_expansion import BlocksBasisExpansion
 from .field_type import FieldType
 from .field_type import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "trivial_bias_expansion"]
-
-# Fused optimizers (``fused=True``) update parameters without bumping their version counters,
-# so the eval-mode cache also keys on a count of optimizer steps (any torch.optim optimizer).
-_OPTIMIZER_STEPS = [0]
-
-
-def _count_optimizer_step(optimizer: Any, args: Any, kwargs: Any) -> None:
-    _OPTIMIZER_STEPS[0] += 1
-
-
-register_optimizer_step_post_hook(_count_optimizer_step)
-
 
 def trivial_bias_expansion(out_type: FieldType) -> torch.Tensor:
     """``(out.size, n_bias)``: maps one bias per trivial irrep of the output into channels.
@@ -93,6 +87,8 @@ class _RdConv(EquivariantModule):
         basis_filter: Callable[[dict], bool] | None = None,
         initialize: bool = True,
         recompute: bool = False,
+        maximum_offset: int | None = None,
+        basis: ConvBasis | None = None,
     ) -> None:
         super().__init__()
         for name, t in (("in_type", in_type), ("out_type", out_type)):
@@ -125,10 +121,20 @@ class _RdConv(EquivariantModule):
                 raise ValueError("with groups > 1 every group of output fields must have the same field type")
         else:
             gi, go = in_type, out_type
-        self.basisexpansion = BlocksBasisExpansion(
-            gi, go, kernel_size, sigma=sigma, rings=rings, maximum_frequency=maximum_frequency,
-            frequencies_cutoff=frequencies_cutoff, filter=basis_filter,
-        )
+        if basis is None:
+            basis = SteerableConvBasis(in_type.gspace, kernel_size, rings=rings, sigma=sigma, maximum_frequency=maximum_frequency,
+                                       frequencies_cutoff=frequencies_cutoff, filter=basis_filter, maximum_offset=maximum_offset)
+        else:
+            given = {k: v for k, v in dict(sigma=sigma, rings=rings, maximum_frequency=maximum_frequency,
+                                           frequencies_cutoff=frequencies_cutoff, basis_filter=basis_filter,
+                                           maximum_offset=maximum_offset).items() if v is not None}
+            if given:
+                raise ValueError(f"pass either basis= or the arguments that build the default basis, not both (got {sorted(given)})")
+            if not isinstance(basis, ConvBasis):
+                raise TypeError(f"basis must be a steerable.kernels.ConvBasis, got {type(basis).__name__}")
+            if basis.kernel_shape != (kernel_size,) * self._dim:
+                raise ValueError(f"kernel_size={kernel_size} but the basis samples a {basis.kernel_shape} grid")
+        self.basisexpansion = BlocksBasisExpansion(gi, go, basis)
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
         self._bias_expansion64 = trivial_bias_expansion(go)
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
@@ -152,8 +158,17 @@ class _RdConv(EquivariantModule):
         self._cache = None
 
     # ------------------------------------------------------------------ filter
+    @property
+    def basis(self) -> ConvBasis:
+        """The convolution basis the filter is expanded in."""
+        return self.basisexpansion.basis
+
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(filter, bias)`` as a plain ``conv`` would take them."""
+        if torch.is_grad_enabled():
+            # gradients reach the coefficients only through an expansion with autograd on; an
+            # optimizer step (fused ones bump no version counter) may follow, so the cache goes
+            self._cache = None
         d = self.basisexpansion.dimension
         filters = [self.basisexpansion(self.weights[k * d : (k + 1) * d]) for k in range(self.groups)]
         filt = filters[0] if self.groups == 1 else torch.cat(filters, 0)
@@ -178,7 +193,7 @@ class _RdConv(EquivariantModule):
             # autograd refuses to save, so expand (with the graph) instead of using the cache
             return self.expand_parameters()
         key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
-               None if self.bias is None else (self.bias._version, self.bias.data_ptr()), _OPTIMIZER_STEPS[0])
+               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
                 self._cache = (key, *self.expand_parameters())
