@@ -84,7 +84,7 @@ def _offset(gspace: GSpace, J: tuple, sub_id: tuple) -> int:
     if gspace.dimensionality != 2 or not isinstance(sid, tuple) or sid[1] in (-1, None):
         return 0
     N, k, kp = int(sid[1]), J[-1], sub_id[-1]
-    return min(abs(k - kp), abs(k + kp)) // N
+    return min(abs(c) for c in (k - kp, k + kp) if c % N == 0) // N
 
 
 def wigner_eckart_coefficients(
