@@ -73,22 +73,23 @@ class _RdConv(EquivariantModule):
         in_type: FieldType,
         out_type: FieldType,
         kernel_size: int,
-        stride: int = 1,
         padding: int = 0,
+        stride: int = 1,
         dilation: int = 1,
+        padding_mode: str = "zeros",
         groups: int = 1,
         bias: bool = True,
-        padding_mode: str = "zeros",
-        output_padding: int = 0,
         sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
         rings: Sequence[float] | None = None,
-        maximum_frequency: int | None = None,
-        frequencies_cutoff: float | Callable[[float], int] | None = None,
+        maximum_offset: int | None = None,
+        recompute: bool = False,
         basis_filter: Callable[[dict], bool] | None = None,
         initialize: bool = True,
-        recompute: bool = False,
-        maximum_offset: int | None = None,
+        *,
+        maximum_frequency: int | None = None,
         basis: ConvBasis | None = None,
+        output_padding: int = 0,
     ) -> None:
         super().__init__()
         for name, t in (("in_type", in_type), ("out_type", out_type)):
@@ -278,27 +279,96 @@ class _RdConv(EquivariantModule):
         return s + f", bias={self.bias is not None}, coefficients={self.weights.numel()}"
 
 
+_ARGS_DOC = """
+    Args:
+        in_type, out_type: the input and output field types (same gspace on R^{d}).
+        kernel_size: the filter's side (odd sizes keep the grid symmetric about the centre).
+        padding, stride, dilation, padding_mode, groups, bias: as in ``torch.nn.Conv{d}d``
+            (``bias`` only on the trivial components of the output, the only ones that can carry one).
+        sigma, frequencies_cutoff, rings, maximum_offset, basis_filter: build the default basis
+            :class:`~steerable.kernels.SteerableConvBasis` (ring widths, highest frequency per
+            ring radius, ring radii, aliasing offset bound, element predicate); ``None``: defaults.
+        recompute: expand the filter at every call in eval mode too (no cache).
+        initialize: He-like initialisation of the coefficients (else zeros).
+        maximum_frequency: cap on the angular frequency of the default basis (keyword only).
+        basis: a :class:`~steerable.kernels.ConvBasis` that owns grid, radial profile and
+            coefficient layout, instead of the arguments that build the default one (keyword only).
+
+    Shape:
+        input ``(B, in_type.size, *S)``, output ``(B, out_type.size, *S')`` with
+        ``S' = floor((S + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1``
+        (transposed: ``S' = (S - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1``).
+"""
+
+
 class R2Conv(_RdConv):
-    """Steerable 2D convolution between field types on a gspace over R^2."""
+    __doc__ = ("""Steerable 2D convolution: ``y = k * x`` with ``k = sum_b w_b K_b`` over a steerable basis, so
+    that ``R2Conv(g . x) = g . R2Conv(x)`` for every grid-exact ``g`` (approximately for others).
+    """ + _ARGS_DOC.format(d=2) + """
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, R2Conv
+        >>> gs = rot2dOnR2(8)
+        >>> t = FieldType(gs, [gs.regular_repr])
+        >>> R2Conv(t, t, 5, padding=2)(GeometricTensor(torch.randn(1, 8, 9, 9), t)).shape
+        torch.Size([1, 8, 9, 9])
+    """)
 
     _dim = 2
 
 
 class R3Conv(_RdConv):
-    """Steerable 3D convolution between field types on a gspace over R^3."""
+    __doc__ = ("""Steerable 3D convolution between field types on a gspace over R^3 (see :class:`R2Conv`).
+    """ + _ARGS_DOC.format(d=3))
 
     _dim = 3
 
 
-class R2ConvTransposed(_RdConv):
-    """Steerable transposed 2D convolution (upsampling)."""
+class _RdConvTransposed(_RdConv):
+    _transposed = True
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        padding: int = 0,
+        output_padding: int = 0,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
+        rings: Sequence[float] | None = None,
+        maximum_offset: int | None = None,
+        recompute: bool = False,
+        basis_filter: Callable[[dict], bool] | None = None,
+        initialize: bool = True,
+        *,
+        maximum_frequency: int | None = None,
+        basis: ConvBasis | None = None,
+        padding_mode: str = "zeros",
+    ) -> None:
+        # padding_mode is accepted so that a mode torch's transposed convolutions cannot honour
+        # gets a clear error rather than a TypeError
+        super().__init__(in_type, out_type, kernel_size, padding=padding, stride=stride, dilation=dilation, groups=groups,
+                         padding_mode=padding_mode,
+                         bias=bias, sigma=sigma, frequencies_cutoff=frequencies_cutoff, rings=rings,
+                         maximum_offset=maximum_offset, recompute=recompute, basis_filter=basis_filter,
+                         initialize=initialize, maximum_frequency=maximum_frequency, basis=basis,
+                         output_padding=output_padding)
+
+
+class R2ConvTransposed(_RdConvTransposed):
+    __doc__ = ("""Steerable transposed 2D convolution (upsampling); escnn's argument order
+    (``padding, output_padding, stride, ...``).""" + _ARGS_DOC.format(d=2))
 
     _dim = 2
-    _transposed = True
 
 
-class R3ConvTransposed(_RdConv):
-    """Steerable transposed 3D convolution."""
+class R3ConvTransposed(_RdConvTransposed):
+    __doc__ = ("""Steerable transposed 3D convolution; escnn's argument order.""" + _ARGS_DOC.format(d=3))
 
     _dim = 3
-    _transposed = True
