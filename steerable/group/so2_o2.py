@@ -106,6 +106,14 @@ class SO2(_PlanarGroup):
     def _irreps_with_casimir(self, c: float) -> list:
         return [self.irrep(int(round(math.sqrt(max(c, 0.0)))))]
 
+    @property
+    def subgroup_self_id(self) -> int:
+        return -1
+
+    @property
+    def subgroup_trivial_id(self) -> int:
+        return 1
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         """``M > 0``: ``C_M``; ``M = -1``: ``SO(2)`` itself."""
         M = id
@@ -229,6 +237,14 @@ class O2(_PlanarGroup):
     def _irreps_with_casimir(self, c: float) -> list:
         k = int(round(math.sqrt(max(c, 0.0))))
         return [self.irrep(0, 0), self.irrep(1, 0)] if k == 0 else [self.irrep(1, k)]
+
+    @property
+    def subgroup_self_id(self) -> tuple:
+        return (0.0, -1)
+
+    @property
+    def subgroup_trivial_id(self) -> tuple:
+        return (None, 1)
 
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         """``(axis, M)``: ``axis=None`` gives rotations (``C_M``, or ``SO(2)`` for ``M=-1``);
