@@ -247,10 +247,10 @@ kernels_FullIco_act_R3 = _r3((True, "ico"), "Kernels for the icosahedral group w
                              needs="full_ico_group")
 kernels_FullOcta_act_R3 = _r3((True, "octa"), "Kernels for the octahedral group with inversions (``O_h``).",
                               needs="full_octa_group")
-kernels_FullTetra_act_R3 = _r3("fulltetra", "Kernels for the full tetrahedral group (``T_d``, with mirrors).",
-                               needs="full_tetra_group")
-kernels_Pyrito_act_R3 = _r3((True, "tetra"), "Kernels for the pyritohedral group (``T_h``: ``T`` with inversions).",
-                            needs="pyrito_group")
+kernels_FullTetra_act_R3 = _r3("fulltetra", "Kernels for the full tetrahedral group ``T_d`` (with mirrors; "
+                               "as an abstract group the octahedral group, ``octa_group()``).")
+kernels_Pyrito_act_R3 = _r3((True, "tetra"), "Kernels for the pyritohedral group ``T_h`` (``T`` with inversions: "
+                            "``full_tetra_group()``).", needs="full_tetra_group")
 kernels_SO2_act_R3 = _r3(("so2", None), "Kernels for rotations about the z axis (``SO(2)``) on ``R^3``.")
 kernels_O2_conical_act_R3 = _r3(("cyl", -1), "Kernels for rotations about z and mirrors through vertical planes.")
 kernels_O2_dihedral_act_R3 = _r3(("o2", None), "Kernels for rotations about z and rotations by pi about x.")

@@ -155,3 +155,20 @@ def test_eval_cache_follows_a_fused_step_without_global_state() -> None:
         fresh = torch.nn.functional.conv2d(x.tensor, conv.expand_parameters()[0], conv.expand_parameters()[1])
     assert (y1 - y0).abs().max() > 1e-3
     torch.testing.assert_close(y1, fresh)
+
+
+@pytest.mark.parametrize("group", ["so3", "o3"])
+def test_harmonic_polynomial_r3_is_equivariant(group) -> None:
+    from steerable.nn import HarmonicPolynomialR3
+
+    layer = HarmonicPolynomialR3(3, group)
+    assert layer.out_type.size == 16 and layer.in_type.size == 3
+    G = layer.G
+    x = torch.randn(12, 3, dtype=torch.float64)
+    y = layer(layer.in_type(x) if callable(layer.in_type) else GeometricTensor(x, layer.in_type)).tensor
+    for g in [G.sample(s) for s in range(4)]:
+        gx = x @ torch.from_numpy(layer.in_type.representation(g)).T
+        gy = y @ torch.from_numpy(layer.out_type.representation(g)).T
+        torch.testing.assert_close(layer(GeometricTensor(gx, layer.in_type)).tensor, gy, atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match="so3"):
+        HarmonicPolynomialR3(2, "so2")
