@@ -211,9 +211,10 @@ def kernels_O2_subgroup_act_R2(in_repr: Representation, out_repr: Representation
 
 
 # ---------------------------------------------------------------------- R^3
-def _r3(sg_id: Hashable, doc: str, group_kind: str | None = None, needs: str | None = None) -> Callable[..., KernelBasis]:
+def _r3(sg_id: Hashable, doc: str, needs: str | None = None, adjoint: bool = True) -> Callable[..., KernelBasis]:
     """A builder for the fixed subgroup ``sg_id`` of ``O(3)``; ``needs`` names the factory in
-    :mod:`steerable.group` that the group comes from, when not every version has it."""
+    :mod:`steerable.group` that the group comes from, when not every version has it;
+    ``adjoint=False`` for escnn's builders without an ``adjoint`` argument."""
 
     def builder(in_repr: Representation, out_repr: Representation, radii: Sequence[float],
                 sigma: float | Sequence[float], maximum_frequency: int = 5, adjoint: np.ndarray | None = None,
@@ -223,8 +224,14 @@ def _r3(sg_id: Hashable, doc: str, group_kind: str | None = None, needs: str | N
             raise ValueError(f"this builder needs steerable.group.{needs}, which this version of steerable.group lacks")
         return _build(3, in_repr, out_repr, sg_id, radii, sigma, maximum_frequency, filter, adjoint)
 
-    builder.__doc__ = doc
-    return builder
+    def builder_without_adjoint(in_repr: Representation, out_repr: Representation, radii: Sequence[float],
+                                sigma: float | Sequence[float], maximum_frequency: int = 5,
+                                filter: Filter | None = None) -> KernelBasis:
+        return builder(in_repr, out_repr, radii, sigma, maximum_frequency, None, filter)
+
+    out = builder if adjoint else builder_without_adjoint
+    out.__doc__ = doc
+    return out
 
 
 def _o3_default_none(sg_id: str, doc: str) -> Callable[..., KernelBasis]:
@@ -254,8 +261,8 @@ kernels_Pyrito_act_R3 = _r3((True, "tetra"), "Kernels for the pyritohedral group
 kernels_SO2_act_R3 = _r3(("so2", None), "Kernels for rotations about the z axis (``SO(2)``) on ``R^3``.")
 kernels_O2_conical_act_R3 = _r3(("cyl", -1), "Kernels for rotations about z and mirrors through vertical planes.")
 kernels_O2_dihedral_act_R3 = _r3(("o2", None), "Kernels for rotations about z and rotations by pi about x.")
-kernels_Inv_act_R3 = _r3("inv", "Kernels for the point inversion ``{I, -I}``.")
-kernels_Trivial_act_R3 = _r3(("cn", 1), "Kernels for the trivial group on ``R^3`` (any kernel).")
+kernels_Inv_act_R3 = _r3("inv", "Kernels for the point inversion ``{I, -I}``.", adjoint=False)
+kernels_Trivial_act_R3 = _r3(("cn", 1), "Kernels for the trivial group on ``R^3`` (any kernel).", adjoint=False)
 
 
 def _r3_finite(kind: str, order_of: Callable[[object], int], doc: str) -> Callable[..., KernelBasis]:

@@ -324,6 +324,35 @@ class R3Conv(_RdConv):
 
     _dim = 3
 
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        padding: int = 0,
+        stride: int = 1,
+        dilation: int = 1,
+        padding_mode: str = "zeros",
+        groups: int = 1,
+        bias: bool = True,
+        sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
+        rings: Sequence[float] | None = None,
+        recompute: bool = False,
+        basis_filter: Callable[[dict], bool] | None = None,
+        initialize: bool = True,
+        *,
+        maximum_offset: int | None = None,
+        maximum_frequency: int | None = None,
+        basis: ConvBasis | None = None,
+    ) -> None:
+        # escnn's positional order on R^3 has no maximum_offset (keyword only here)
+        super().__init__(in_type, out_type, kernel_size, padding=padding, stride=stride, dilation=dilation,
+                         padding_mode=padding_mode, groups=groups, bias=bias, sigma=sigma,
+                         frequencies_cutoff=frequencies_cutoff, rings=rings, maximum_offset=maximum_offset,
+                         recompute=recompute, basis_filter=basis_filter, initialize=initialize,
+                         maximum_frequency=maximum_frequency, basis=basis)
+
 
 class _RdConvTransposed(_RdConv):
     _transposed = True

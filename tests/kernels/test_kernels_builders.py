@@ -245,3 +245,29 @@ def test_builder_errors_name_what_was_expected() -> None:
         K.kernels_CN_act_R3(r, r, R, S, maximum_frequency=2, max_offset=1)
     with pytest.raises(ValueError, match=r"points must .* \(N, 2\)"):
         K.kernels_CN_act_R2(r, r, R, S, maximum_frequency=2).sample(torch.zeros(3, 3))
+
+
+# escnn 1.0.11's positional parameters (read with inspect.signature), so positional calls port
+_ESCNN_PARAMS = {
+    "kernels_CN_act_R2": "in_repr out_repr radii sigma maximum_frequency max_offset filter",
+    "kernels_DN_act_R2": "in_repr out_repr radii sigma axis maximum_frequency max_offset adjoint filter",
+    "kernels_O2_act_R2": "in_repr out_repr radii sigma maximum_frequency axis adjoint filter",
+    "kernels_Flip_act_R2": "in_repr out_repr radii sigma axis maximum_frequency adjoint filter",
+    "kernels_SO2_subgroup_act_R2": "in_repr out_repr sg_id radii sigma maximum_frequency adjoint filter",
+    "kernels_O2_subgroup_act_R2": "in_repr out_repr sg_id radii sigma maximum_frequency axis adjoint filter",
+    "kernels_SO3_act_R3": "in_repr out_repr radii sigma maximum_frequency adjoint filter",
+    "kernels_CN_act_R3": "in_repr out_repr radii sigma maximum_frequency max_offset adjoint filter",
+    "kernels_Inv_act_R3": "in_repr out_repr radii sigma maximum_frequency filter",
+    "kernels_Trivial_act_R3": "in_repr out_repr radii sigma maximum_frequency filter",
+    "kernels_Ico_act_R3": "in_repr out_repr radii sigma maximum_frequency adjoint filter",
+    "kernels_on_point": "in_repr out_repr",
+}
+
+
+@pytest.mark.parametrize("name", list(_ESCNN_PARAMS))
+def test_builder_signatures_are_escnns(name) -> None:
+    import inspect
+
+    fn = getattr(K, name)
+    assert fn.__name__ == name
+    assert " ".join(inspect.signature(fn).parameters) == _ESCNN_PARAMS[name]

@@ -172,3 +172,21 @@ def test_harmonic_polynomial_r3_is_equivariant(group) -> None:
         torch.testing.assert_close(layer(GeometricTensor(gx, layer.in_type)).tensor, gy, atol=1e-10, rtol=0)
     with pytest.raises(ValueError, match="so3"):
         HarmonicPolynomialR3(2, "so2")
+
+
+def test_conv_positional_parameters_are_escnns() -> None:
+    """escnn 1.0.11's order (inspect.signature), so positional calls port; steerable's extras are keyword only."""
+    import inspect
+
+    from steerable.nn import R2ConvTransposed, R3Conv
+
+    def positional(cls):
+        return " ".join(p.name for p in inspect.signature(cls).parameters.values() if p.kind == p.POSITIONAL_OR_KEYWORD)
+
+    head = "in_type out_type kernel_size padding"
+    assert positional(R2Conv) == (f"{head} stride dilation padding_mode groups bias sigma frequencies_cutoff rings "
+                                  "maximum_offset recompute basis_filter initialize")
+    assert positional(R3Conv) == (f"{head} stride dilation padding_mode groups bias sigma frequencies_cutoff rings "
+                                  "recompute basis_filter initialize")
+    assert positional(R2ConvTransposed) == (f"{head} output_padding stride dilation groups bias sigma frequencies_cutoff "
+                                            "rings maximum_offset recompute basis_filter initialize")
