@@ -15,7 +15,7 @@ If ``/opt/escnn-venv/bin/python`` exists, escnn 1.0's ``R2Conv`` / ``R3Conv`` co
 ``initialize=False``: no weight initialisation) for the same field types are timed in the same
 interleaved loop, with ``OMP_NUM_THREADS=1`` (escnn's py3nj uses OpenMP, which thrashes on a
 loaded 2-core machine).  escnn builds its bases inside the conv constructor, one per DISTINCT
-pair of representations, shared by all copies; for fairness ours times ``KernelBasis`` for the
+pair of representations, shared by all copies; for fairness ours times ``GridKernelBasis`` for the
 distinct pair (the direct sum of the distinct irreps, or the regular representation) - the
 copies reuse it.  The band limits differ (escnn's default rings / cutoffs vs ours), so the
 basis sizes are shown too.
@@ -47,7 +47,7 @@ OURS = """
 import json, time
 from steerable.gspaces import rot2dOnR2, rot3dOnR3
 from steerable.group import directsum
-from steerable.kernels import KernelBasis
+from steerable.kernels import GridKernelBasis
 t0 = time.perf_counter()
 case = {case!r}
 if case == "a":
@@ -62,7 +62,7 @@ else:
     gs = rot3dOnR3(2)
     rho = directsum([gs.irrep(l) for l in range(3)])
     ks = 5
-basis = KernelBasis(gs, rho, rho, ks)
+basis = GridKernelBasis(gs, rho, rho, ks)
 t1 = time.perf_counter()
 print(json.dumps({{"s": t1 - t0, "dim": basis.dim, "size": rho.size}}))
 """
@@ -122,7 +122,7 @@ def main() -> int:
 
     print(f"cold kernel-basis construction: median of {args.runs} fresh interpreters, interleaved "
           f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {elapsed:.0f} s in all)")
-    print("ours: steerable.kernels.KernelBasis for the distinct representation pair (gspace + representations + basis)")
+    print("ours: steerable.kernels.GridKernelBasis for the distinct representation pair (gspace + representations + basis)")
     if escnn:
         print("escnn 1.0: R2Conv/R3Conv(initialize=False) constructor for the same field types, OMP_NUM_THREADS=1;")
         print("  escnn builds one basis per distinct representation pair and shares it between the copies,")

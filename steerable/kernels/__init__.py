@@ -1,7 +1,42 @@
-"""Steerable kernel bases: analytic (Wigner-Eckart over O(d) harmonics) and numerical (reference)."""
-from .basis import EmptyBasisError, EmptyBasisException, KernelBasis, irreps_pair_intertwiners
+"""Steerable kernel bases: the :class:`KernelBasis` protocol, the Wigner-Eckart construction over
+O(d) harmonics, escnn's builders on top of it, the convolution-basis protocol, and a numerical
+reference solver."""
+from .basis import AdjointBasis, EmptyBasisError, EmptyBasisException, KernelBasis, UnionBasis
+from .builders import (
+    kernels_CN_act_R2, kernels_CN_act_R3, kernels_DN_act_R2, kernels_DN_conical_act_R3, kernels_DN_dihedral_act_R3,
+    kernels_Flip_act_R2, kernels_FullIco_act_R3, kernels_FullOcta_act_R3, kernels_FullTetra_act_R3,
+    kernels_Ico_act_R3, kernels_Inv_act_R3, kernels_O2_act_R2, kernels_O2_conical_act_R3, kernels_O2_dihedral_act_R3,
+    kernels_O2_subgroup_act_R2, kernels_O3_act_R3, kernels_O3_subgroup_act_R3, kernels_Octa_act_R3, kernels_on_point,
+    kernels_Pyrito_act_R3, kernels_SO2_act_R2, kernels_SO2_act_R3, kernels_SO2_subgroup_act_R2, kernels_SO3_act_R3,
+    kernels_SO3_subgroup_act_R3, kernels_Tetra_act_R3, kernels_Trivial_act_R2, kernels_Trivial_act_R3,
+)
+from .conv_basis import ConvBasis, SteerableConvBasis
+from .filters import CircularShellsBasis, GaussianRadialProfile, PointBasis, SphericalShellsBasis, SteerableFiltersBasis
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 from .numerical import solve_kernel_constraint
+from .polynomial import HarmonicPolynomialR3Generator
+from .wigner_eckart import (
+    GridKernelBasis, IrrepBasis, RestrictedWignerEckartBasis, SteerableKernelBasis, WignerEckartBasis,
+    irreps_pair_intertwiners,
+)
 
-__all__ = ["EmptyBasisError", "EmptyBasisException", "KernelBasis", "irreps_pair_intertwiners", "RingSpec", "grid_points", "harmonic_types",
-           "sample_harmonics", "solve_kernel_constraint"]
+__all__ = [
+    # the protocol and combinators
+    "KernelBasis", "AdjointBasis", "UnionBasis", "EmptyBasisError", "EmptyBasisException",
+    # filters and the Wigner-Eckart construction
+    "SteerableFiltersBasis", "GaussianRadialProfile", "CircularShellsBasis", "SphericalShellsBasis", "PointBasis",
+    "SteerableKernelBasis", "IrrepBasis", "WignerEckartBasis", "RestrictedWignerEckartBasis", "GridKernelBasis",
+    "irreps_pair_intertwiners", "HarmonicPolynomialR3Generator",
+    # convolutions
+    "ConvBasis", "SteerableConvBasis",
+    # escnn's builders
+    "kernels_on_point", "kernels_Trivial_act_R2", "kernels_Flip_act_R2", "kernels_CN_act_R2", "kernels_DN_act_R2",
+    "kernels_SO2_act_R2", "kernels_O2_act_R2", "kernels_SO2_subgroup_act_R2", "kernels_O2_subgroup_act_R2",
+    "kernels_O3_act_R3", "kernels_SO3_act_R3", "kernels_SO3_subgroup_act_R3", "kernels_O3_subgroup_act_R3",
+    "kernels_Ico_act_R3", "kernels_Octa_act_R3", "kernels_Tetra_act_R3", "kernels_FullIco_act_R3",
+    "kernels_FullOcta_act_R3", "kernels_FullTetra_act_R3", "kernels_Pyrito_act_R3", "kernels_SO2_act_R3",
+    "kernels_CN_act_R3", "kernels_O2_conical_act_R3", "kernels_DN_conical_act_R3", "kernels_O2_dihedral_act_R3",
+    "kernels_DN_dihedral_act_R3", "kernels_Inv_act_R3", "kernels_Trivial_act_R3",
+    # harmonics and the reference solver
+    "RingSpec", "grid_points", "harmonic_types", "sample_harmonics", "solve_kernel_constraint",
+]

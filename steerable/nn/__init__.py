@@ -5,6 +5,7 @@ from .module import EquivarianceError, EquivariantModule
 from .basis_expansion import BlocksBasisExpansion
 from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .linear import Linear
+from .harmonic_polynomial import HarmonicPolynomialR3
 from . import init
 from .nonlinearities import (
     ConcatenatedNonLinearity, ELU, GatedNonLinearity1, LeakyReLU, NormNonLinearity, PointwiseNonLinearity, ReLU,
@@ -26,6 +27,7 @@ from .pooling import (
 __all__ = [
     "FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "EquivarianceError",
     "BlocksBasisExpansion", "init", "R2Conv", "R2ConvTransposed", "R3Conv", "R3ConvTransposed", "Linear",
+    "HarmonicPolynomialR3",
     "PointwiseNonLinearity", "ReLU", "ELU", "LeakyReLU", "NormNonLinearity", "GatedNonLinearity1",
     "ConcatenatedNonLinearity", "TensorProductModule", "FourierPointwise", "FourierELU",
     # normalisation, pooling, containers and misc layers

@@ -11,15 +11,18 @@ filter with exactly one matmul.  Weight initialisation is He-like and vectorised
 coefficient of output kind ``rho_out`` is drawn from ``N(0, 2 / S)`` with
 ``S = sum_pairs n_in sum_b ||B_b||^2 / d_out`` so each output channel gets variance ~2 per
 unit input variance, as ``kaiming_normal_`` gives a plain convolution.
+
+The per-pair bases, their grid and their element order come from a
+:class:`~steerable.kernels.ConvBasis`: the basis owns the layout of a pair's coefficients
+(``w[n_out, n_in, b]``, ``b`` in the basis's order); the expansion only stacks the pairs, in the
+order of the field types' kinds.
 """
 from __future__ import annotations
 
 import math
-from typing import Any
-
 import torch
 
-from ..kernels import EmptyBasisError, KernelBasis
+from ..kernels import ConvBasis, EmptyBasisError
 from .field_type import FieldType
 
 __all__ = ["BlocksBasisExpansion"]
@@ -30,48 +33,48 @@ class BlocksBasisExpansion(torch.nn.Module):
 
     Args:
         in_type, out_type: the field types.
-        kernel_size: grid size (``1`` gives equivariant linear maps).
-        basis_kwargs: forwarded to :class:`~steerable.kernels.KernelBasis` (``rings``, ``sigma``,
-            ``maximum_frequency``, ``frequencies_cutoff``, ``filter``).
+        basis: the convolution basis (grid, radial profile, one kernel basis per pair of representations).
     """
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, kernel_size: int, **basis_kwargs: Any) -> None:
+    def __init__(self, in_type: FieldType, out_type: FieldType, basis: ConvBasis) -> None:
         super().__init__()
         if in_type.gspace != out_type.gspace:
             raise ValueError(f"input and output field types live on different gspaces: {in_type.gspace} and {out_type.gspace}")
-        self.in_type, self.out_type = in_type, out_type
-        self.kernel_size = kernel_size
-        d = in_type.gspace.dimensionality
-        self.kernel_shape = (kernel_size,) * d
-        K = kernel_size**d
+        if not isinstance(basis, ConvBasis):
+            raise TypeError(f"basis must be a steerable.kernels.ConvBasis, got {type(basis).__name__}")
+        if basis.gspace != in_type.gspace:
+            raise ValueError(f"the basis is for {basis.gspace}, but the field types live on {in_type.gspace}")
+        self.in_type, self.out_type, self.basis = in_type, out_type, basis
+        self.kernel_size = basis.kernel_size
+        self.kernel_shape = basis.kernel_shape
+        K = math.prod(self.kernel_shape)
         self.pairs: list[dict] = []
         # float64 copies: .double() must give float64-accurate filters, not widened float32 ones
         self._basis64: list[torch.Tensor] = []
         offset = 0
         in_groups, out_groups = in_type.group_fields(), out_type.group_fields()
-        basis_cache: dict[tuple[int, int], KernelBasis | None] = {}
         empty = []
         for r_out, f_out in out_groups.items():
             for r_in, f_in in in_groups.items():
-                key = (id(r_out), id(r_in))
-                if key not in basis_cache:
-                    try:
-                        basis_cache[key] = KernelBasis(in_type.gspace, r_in, r_out, kernel_size, **basis_kwargs)
-                    except EmptyBasisError:
-                        basis_cache[key] = None
-                        empty.append(f"{r_in.name}->{r_out.name}")
-                basis = basis_cache[key]
-                if basis is None:
+                try:
+                    B = basis.sample_pair(r_in, r_out, torch.float64)
+                except EmptyBasisError:
+                    empty.append(f"{r_in.name}->{r_out.name}")
                     continue
-                B = basis.sample_grid(torch.float64).reshape(basis.dim, r_out.size * r_in.size * K)
-                n = len(f_out) * len(f_in) * basis.dim
+                expected = (r_out.size, r_in.size, *self.kernel_shape)
+                if B.dim() != 3 + len(self.kernel_shape) or tuple(B.shape[1:]) != expected:
+                    raise ValueError(f"{type(basis).__name__}.sample_pair returned shape {tuple(B.shape)}, "
+                                     f"expected (dim, {', '.join(map(str, expected))})")
+                dim = B.shape[0]
+                B = B.reshape(dim, r_out.size * r_in.size * K)
+                n = len(f_out) * len(f_in) * dim
                 i = len(self.pairs)
                 self.register_buffer(f"basis_{i}", B.float(), persistent=False)
                 self._basis64.append(B)
                 self.register_buffer(f"out_idx_{i}", out_type.channel_indices(f_out), persistent=False)
                 self.register_buffer(f"in_idx_{i}", in_type.channel_indices(f_in), persistent=False)
                 self.pairs.append(dict(
-                    n_out=len(f_out), n_in=len(f_in), d_out=r_out.size, d_in=r_in.size, dim=basis.dim,
+                    n_out=len(f_out), n_in=len(f_in), d_out=r_out.size, d_in=r_in.size, dim=dim,
                     start=offset, stop=offset + n, r_out=r_out,
                     sq_norm=float((B**2).sum()) / r_out.size,
                     full=len(f_out) == len(out_type) and len(f_in) == len(in_type),
@@ -79,7 +82,7 @@ class BlocksBasisExpansion(torch.nn.Module):
                 offset += n
         if offset == 0:
             raise ValueError(
-                f"no equivariant kernel maps {in_type} to {out_type} with kernel size {kernel_size} "
+                f"no equivariant kernel maps {in_type} to {out_type} with kernel size {self.kernel_size} "
                 f"(empty pairs: {', '.join(empty)}); use a larger odd kernel or other representations"
             )
         self.dimension = offset

@@ -10,9 +10,15 @@ training mode the filter is expanded from the coefficients at every call; in eva
 inference costs exactly one ``conv2d``/``conv3d``; in eval mode with autograd on, the filter is
 expanded with its graph, so gradients still reach the coefficients (and the input).
 Changes are detected through the parameters' version counters (in-place ops,
-``load_state_dict``, ``.to()``) and a count of ``torch.optim`` steps (fused optimizers do not
-bump version counters); writes through ``.data`` bypass both -- call ``.eval()`` again after
-such a write.
+``load_state_dict``, ``.to()``), and any expansion with autograd on drops the cache: gradients
+(hence optimizer steps, including fused ones that do not bump version counters) reach the
+coefficients only through such an expansion.  Writes through ``.data`` bypass both -- call
+``.eval()`` again after such a write.  No process-wide state is involved.
+
+The filter basis is a :class:`~steerable.kernels.ConvBasis` (``basis=``), which owns the
+sampling grid, the radial profile and the coefficient layout; escnn's keyword arguments
+(``sigma``, ``rings``, ``frequencies_cutoff``, ``maximum_offset``, ``basis_filter``, ...) build
+the default :class:`~steerable.kernels.SteerableConvBasis`.
 The cache is not part of the ``state_dict``: a model saved in one mode loads in the other.
 
 Example:
@@ -32,26 +38,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.optim.optimizer import register_optimizer_step_post_hook
 
+from ..kernels import ConvBasis, SteerableConvBasis
 from .basis_expansion import BlocksBasisExpansion
 from .field_type import FieldType
 from .field_type import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "trivial_bias_expansion"]
-
-# Fused optimizers (``fused=True``) update parameters without bumping their version counters,
-# so the eval-mode cache also keys on a count of optimizer steps (any torch.optim optimizer).
-_OPTIMIZER_STEPS = [0]
-
-
-def _count_optimizer_step(optimizer: Any, args: Any, kwargs: Any) -> None:
-    _OPTIMIZER_STEPS[0] += 1
-
-
-register_optimizer_step_post_hook(_count_optimizer_step)
-
 
 def trivial_bias_expansion(out_type: FieldType) -> torch.Tensor:
     """``(out.size, n_bias)``: maps one bias per trivial irrep of the output into channels.
@@ -79,20 +73,23 @@ class _RdConv(EquivariantModule):
         in_type: FieldType,
         out_type: FieldType,
         kernel_size: int,
-        stride: int = 1,
         padding: int = 0,
+        stride: int = 1,
         dilation: int = 1,
+        padding_mode: str = "zeros",
         groups: int = 1,
         bias: bool = True,
-        padding_mode: str = "zeros",
-        output_padding: int = 0,
         sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
         rings: Sequence[float] | None = None,
-        maximum_frequency: int | None = None,
-        frequencies_cutoff: float | Callable[[float], int] | None = None,
+        maximum_offset: int | None = None,
+        recompute: bool = False,
         basis_filter: Callable[[dict], bool] | None = None,
         initialize: bool = True,
-        recompute: bool = False,
+        *,
+        maximum_frequency: int | None = None,
+        basis: ConvBasis | None = None,
+        output_padding: int = 0,
     ) -> None:
         super().__init__()
         for name, t in (("in_type", in_type), ("out_type", out_type)):
@@ -125,10 +122,20 @@ class _RdConv(EquivariantModule):
                 raise ValueError("with groups > 1 every group of output fields must have the same field type")
         else:
             gi, go = in_type, out_type
-        self.basisexpansion = BlocksBasisExpansion(
-            gi, go, kernel_size, sigma=sigma, rings=rings, maximum_frequency=maximum_frequency,
-            frequencies_cutoff=frequencies_cutoff, filter=basis_filter,
-        )
+        if basis is None:
+            basis = SteerableConvBasis(in_type.gspace, kernel_size, rings=rings, sigma=sigma, maximum_frequency=maximum_frequency,
+                                       frequencies_cutoff=frequencies_cutoff, filter=basis_filter, maximum_offset=maximum_offset)
+        else:
+            given = {k: v for k, v in dict(sigma=sigma, rings=rings, maximum_frequency=maximum_frequency,
+                                           frequencies_cutoff=frequencies_cutoff, basis_filter=basis_filter,
+                                           maximum_offset=maximum_offset).items() if v is not None}
+            if given:
+                raise ValueError(f"pass either basis= or the arguments that build the default basis, not both (got {sorted(given)})")
+            if not isinstance(basis, ConvBasis):
+                raise TypeError(f"basis must be a steerable.kernels.ConvBasis, got {type(basis).__name__}")
+            if basis.kernel_shape != (kernel_size,) * self._dim:
+                raise ValueError(f"kernel_size={kernel_size} but the basis samples a {basis.kernel_shape} grid")
+        self.basisexpansion = BlocksBasisExpansion(gi, go, basis)
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
         self._bias_expansion64 = trivial_bias_expansion(go)
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
@@ -152,8 +159,17 @@ class _RdConv(EquivariantModule):
         self._cache = None
 
     # ------------------------------------------------------------------ filter
+    @property
+    def basis(self) -> ConvBasis:
+        """The convolution basis the filter is expanded in."""
+        return self.basisexpansion.basis
+
     def expand_parameters(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(filter, bias)`` as a plain ``conv`` would take them."""
+        if torch.is_grad_enabled():
+            # gradients reach the coefficients only through an expansion with autograd on; an
+            # optimizer step (fused ones bump no version counter) may follow, so the cache goes
+            self._cache = None
         d = self.basisexpansion.dimension
         filters = [self.basisexpansion(self.weights[k * d : (k + 1) * d]) for k in range(self.groups)]
         filt = filters[0] if self.groups == 1 else torch.cat(filters, 0)
@@ -178,7 +194,7 @@ class _RdConv(EquivariantModule):
             # autograd refuses to save, so expand (with the graph) instead of using the cache
             return self.expand_parameters()
         key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
-               None if self.bias is None else (self.bias._version, self.bias.data_ptr()), _OPTIMIZER_STEPS[0])
+               None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
                 self._cache = (key, *self.expand_parameters())
@@ -263,27 +279,125 @@ class _RdConv(EquivariantModule):
         return s + f", bias={self.bias is not None}, coefficients={self.weights.numel()}"
 
 
+_ARGS_DOC = """
+    Args:
+        in_type, out_type: the input and output field types (same gspace on R^{d}).
+        kernel_size: the filter's side (odd sizes keep the grid symmetric about the centre).
+        padding, stride, dilation, padding_mode, groups, bias: as in ``torch.nn.Conv{d}d``
+            (``bias`` only on the trivial components of the output, the only ones that can carry one).
+        sigma, frequencies_cutoff, rings, maximum_offset, basis_filter: build the default basis
+            :class:`~steerable.kernels.SteerableConvBasis` (ring widths, highest frequency per
+            ring radius, ring radii, aliasing offset bound, element predicate); ``None``: defaults.
+        recompute: expand the filter at every call in eval mode too (no cache).
+        initialize: He-like initialisation of the coefficients (else zeros).
+        maximum_frequency: cap on the angular frequency of the default basis (keyword only).
+        basis: a :class:`~steerable.kernels.ConvBasis` that owns grid, radial profile and
+            coefficient layout, instead of the arguments that build the default one (keyword only).
+
+    Shape:
+        input ``(B, in_type.size, *S)``, output ``(B, out_type.size, *S')`` with
+        ``S' = floor((S + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1``
+        (transposed: ``S' = (S - 1) stride - 2 padding + dilation (kernel_size - 1) + output_padding + 1``).
+"""
+
+
 class R2Conv(_RdConv):
-    """Steerable 2D convolution between field types on a gspace over R^2."""
+    __doc__ = ("""Steerable 2D convolution: ``y = k * x`` with ``k = sum_b w_b K_b`` over a steerable basis, so
+    that ``R2Conv(g . x) = g . R2Conv(x)`` for every grid-exact ``g`` (approximately for others).
+    """ + _ARGS_DOC.format(d=2) + """
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, R2Conv
+        >>> gs = rot2dOnR2(8)
+        >>> t = FieldType(gs, [gs.regular_repr])
+        >>> R2Conv(t, t, 5, padding=2)(GeometricTensor(torch.randn(1, 8, 9, 9), t)).shape
+        torch.Size([1, 8, 9, 9])
+    """)
 
     _dim = 2
 
 
 class R3Conv(_RdConv):
-    """Steerable 3D convolution between field types on a gspace over R^3."""
+    __doc__ = ("""Steerable 3D convolution between field types on a gspace over R^3 (see :class:`R2Conv`).
+    """ + _ARGS_DOC.format(d=3))
 
     _dim = 3
 
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        padding: int = 0,
+        stride: int = 1,
+        dilation: int = 1,
+        padding_mode: str = "zeros",
+        groups: int = 1,
+        bias: bool = True,
+        sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
+        rings: Sequence[float] | None = None,
+        recompute: bool = False,
+        basis_filter: Callable[[dict], bool] | None = None,
+        initialize: bool = True,
+        *,
+        maximum_offset: int | None = None,
+        maximum_frequency: int | None = None,
+        basis: ConvBasis | None = None,
+    ) -> None:
+        # escnn's positional order on R^3 has no maximum_offset (keyword only here)
+        super().__init__(in_type, out_type, kernel_size, padding=padding, stride=stride, dilation=dilation,
+                         padding_mode=padding_mode, groups=groups, bias=bias, sigma=sigma,
+                         frequencies_cutoff=frequencies_cutoff, rings=rings, maximum_offset=maximum_offset,
+                         recompute=recompute, basis_filter=basis_filter, initialize=initialize,
+                         maximum_frequency=maximum_frequency, basis=basis)
 
-class R2ConvTransposed(_RdConv):
-    """Steerable transposed 2D convolution (upsampling)."""
+
+class _RdConvTransposed(_RdConv):
+    _transposed = True
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size: int,
+        padding: int = 0,
+        output_padding: int = 0,
+        stride: int = 1,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        sigma: float | Sequence[float] | None = None,
+        frequencies_cutoff: float | Callable[[float], float] | None = None,
+        rings: Sequence[float] | None = None,
+        maximum_offset: int | None = None,
+        recompute: bool = False,
+        basis_filter: Callable[[dict], bool] | None = None,
+        initialize: bool = True,
+        *,
+        maximum_frequency: int | None = None,
+        basis: ConvBasis | None = None,
+        padding_mode: str = "zeros",
+    ) -> None:
+        # padding_mode is accepted so that a mode torch's transposed convolutions cannot honour
+        # gets a clear error rather than a TypeError
+        super().__init__(in_type, out_type, kernel_size, padding=padding, stride=stride, dilation=dilation, groups=groups,
+                         padding_mode=padding_mode,
+                         bias=bias, sigma=sigma, frequencies_cutoff=frequencies_cutoff, rings=rings,
+                         maximum_offset=maximum_offset, recompute=recompute, basis_filter=basis_filter,
+                         initialize=initialize, maximum_frequency=maximum_frequency, basis=basis,
+                         output_padding=output_padding)
+
+
+class R2ConvTransposed(_RdConvTransposed):
+    __doc__ = ("""Steerable transposed 2D convolution (upsampling); escnn's argument order
+    (``padding, output_padding, stride, ...``).""" + _ARGS_DOC.format(d=2))
 
     _dim = 2
-    _transposed = True
 
 
-class R3ConvTransposed(_RdConv):
-    """Steerable transposed 3D convolution."""
+class R3ConvTransposed(_RdConvTransposed):
+    __doc__ = ("""Steerable transposed 3D convolution; escnn's argument order.""" + _ARGS_DOC.format(d=3))
 
     _dim = 3
-    _transposed = True

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..kernels import SteerableConvBasis
 from .basis_expansion import BlocksBasisExpansion
 from .conv import trivial_bias_expansion
 from .field_type import FieldType
@@ -36,7 +37,7 @@ class Linear(EquivariantModule):
             if not isinstance(t, FieldType):
                 raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
         self.in_type, self.out_type = in_type, out_type
-        self.basisexpansion = BlocksBasisExpansion(in_type, out_type, kernel_size=1)
+        self.basisexpansion = BlocksBasisExpansion(in_type, out_type, SteerableConvBasis(in_type.gspace, 1))
         self.weights = torch.nn.Parameter(torch.zeros(self.basisexpansion.dimension))
         self._bias_expansion64 = trivial_bias_expansion(out_type)
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)

@@ -22,7 +22,7 @@ from steerable.gspaces import (
     GSpace, conicalOnR3, dihedralOnR3, flip2dOnR2, flipRot2dOnR2, flipRot3dOnR3, icoOnR3, invOnR3, octaOnR3,
     rot2dOnR2, rot2dOnR3, rot3dOnR3, tetraOnR3, trivialOnR2,
 )
-from steerable.kernels import KernelBasis
+from steerable.kernels import GridKernelBasis
 
 TOL = 1e-6
 
@@ -174,11 +174,11 @@ def pairs_of(name: str) -> list[tuple[Representation, Representation]]:
 
 
 @functools.lru_cache(maxsize=None)
-def basis_of(name: str, i: int) -> KernelBasis | None:
+def basis_of(name: str, i: int) -> GridKernelBasis | None:
     """The basis of the ``i``-th pair of the case (``None`` where no kernel exists)."""
     ri, ro = pairs_of(name)[i]
     try:
-        return KernelBasis(gspace_of(name), ri, ro, CASE_BY_NAME[name].kernel_size)
+        return GridKernelBasis(gspace_of(name), ri, ro, CASE_BY_NAME[name].kernel_size)
     except ValueError:
         return None
 
@@ -190,7 +190,7 @@ def apply_reprs(K: torch.Tensor, ro: np.ndarray, ri: np.ndarray) -> torch.Tensor
     return (ro_t @ X @ ri_t.T).permute(0, 2, 3, 1).reshape(K.shape)
 
 
-def grid_violation(basis: KernelBasis, gs: GSpace) -> float:
+def grid_violation(basis: GridKernelBasis, gs: GSpace) -> float:
     """max over testing elements of ``|rho_out(g) K(A^-1 x) rho_in(g)^T - K(x)|`` on the grid."""
     K = basis.sample_grid()
     worst = 0.0
@@ -200,7 +200,7 @@ def grid_violation(basis: KernelBasis, gs: GSpace) -> float:
     return worst
 
 
-def continuous_violation(basis: KernelBasis, gs: GSpace, seed: int, n_elements: int = 4, n_points: int = 30) -> float:
+def continuous_violation(basis: GridKernelBasis, gs: GSpace, seed: int, n_elements: int = 4, n_points: int = 30) -> float:
     """max over random ``g`` and random points of ``|K(A(g) x) - rho_out(g) K(x) rho_in(g)^T|``."""
     rng = np.random.default_rng(seed)
     d = gs.dimensionality
@@ -210,8 +210,8 @@ def continuous_violation(basis: KernelBasis, gs: GSpace, seed: int, n_elements: 
         g = gs.fibergroup.sample(rng)
         A = gs.basespace_action(g)
         x = rng.uniform(-extent, extent, size=(n_points, d))
-        Kx = basis.sample(torch.from_numpy(x))
-        KAx = basis.sample(torch.from_numpy(x @ A.T))
+        Kx = basis.sample(torch.from_numpy(x)).permute(1, 2, 3, 0)  # (dim, o, i, P)
+        KAx = basis.sample(torch.from_numpy(x @ A.T)).permute(1, 2, 3, 0)
         rhs = apply_reprs(Kx, basis.out_repr(g), basis.in_repr(g))
         worst = max(worst, float((KAx - rhs).abs().max()))
     return worst

@@ -7,7 +7,7 @@ import torch
 
 from _kernel_cases import single_thread_blas  # noqa: F401 (autouse fixture)
 from steerable.gspaces import flipRot2dOnR2, flipRot3dOnR3, rot2dOnR2, rot3dOnR3
-from steerable.kernels import KernelBasis
+from steerable.kernels import GridKernelBasis
 
 
 def _bases():
@@ -17,11 +17,11 @@ def _bases():
     so3 = rot3dOnR3()
     o3 = flipRot3dOnR3()
     return {
-        "C4": KernelBasis(c4, c4.regular_repr, c4.irrep(1), 5),
-        "SO2": KernelBasis(so2, so2.irrep(1), so2.irrep(2), 5),
-        "D4": KernelBasis(d4, d4.irrep(1, 1), d4.regular_repr, 3),
-        "SO3": KernelBasis(so3, so3.irrep(1), so3.irrep(1), 3),
-        "O3": KernelBasis(o3, o3.irrep(1, 1), o3.irrep(0, 2), 3),
+        "C4": GridKernelBasis(c4, c4.regular_repr, c4.irrep(1), 5),
+        "SO2": GridKernelBasis(so2, so2.irrep(1), so2.irrep(2), 5),
+        "D4": GridKernelBasis(d4, d4.irrep(1, 1), d4.regular_repr, 3),
+        "SO3": GridKernelBasis(so3, so3.irrep(1), so3.irrep(1), 3),
+        "O3": GridKernelBasis(o3, o3.irrep(1, 1), o3.irrep(0, 2), 3),
     }
 
 
@@ -84,7 +84,7 @@ def test_sampling_follows_the_points_device() -> None:
     build has: a CPU-only buffer mixed with meta points would raise)."""
     basis = BASES["SO2"]
     y = basis.sample(torch.zeros(5, 2, dtype=torch.float32, device="meta"))
-    assert y.device.type == "meta" and y.dtype == torch.float32 and y.shape == (basis.dim, 2, 2, 5)
+    assert y.device.type == "meta" and y.dtype == torch.float32 and y.shape == (5, basis.dim, 2, 2)
     g = basis.sample_grid(device="meta")
     assert g.device.type == "meta"
 

@@ -28,7 +28,7 @@ import torch
 
 from _kernel_cases import flat, max_angle, single_thread_blas  # noqa: F401 (autouse fixture)
 from steerable.gspaces import GSpace, flip2dOnR2, flipRot2dOnR2, rot2dOnR2
-from steerable.kernels import KernelBasis
+from steerable.kernels import GridKernelBasis
 
 Angular = Callable[[np.ndarray], np.ndarray]  # phi (P,) -> (d_out, d_in, P)
 
@@ -119,16 +119,16 @@ def _describe(psi, flips: bool) -> tuple:
 def _compare(gs: GSpace, N: int | None, flips: bool, axis: float, psi_i, psi_o, kernel_size: int) -> None:
     x = np.random.default_rng(0).uniform(-(kernel_size // 2) - 0.5, kernel_size // 2 + 0.5, size=(120, 2))
     try:
-        basis = KernelBasis(gs, psi_i, psi_o, kernel_size)
+        basis = GridKernelBasis(gs, psi_i, psi_o, kernel_size)
     except ValueError:
         basis = None
-    spec = basis.spec if basis is not None else KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, kernel_size).spec
+    spec = basis.spec if basis is not None else GridKernelBasis(gs, gs.trivial_repr, gs.trivial_repr, kernel_size).spec
     T = flat(table_basis(N, flips, axis, _describe(psi_i, flips), _describe(psi_o, flips), spec, x))
     t_rank = np.linalg.matrix_rank(T, tol=1e-8 * max(1.0, np.abs(T).max(initial=0)))
     if basis is None:
         assert t_rank == 0, f"{gs}: {psi_i} -> {psi_o}: the library found no kernel, the table has {t_rank}"
         return
-    L = flat(basis.sample(torch.from_numpy(x)))
+    L = flat(basis.sample(torch.from_numpy(x)).permute(1, 2, 3, 0))
     assert basis.dim == t_rank, f"{gs}: {psi_i} -> {psi_o}: library dim {basis.dim}, table dim {t_rank}"
     assert max_angle(L, T) < 1e-6, f"{gs}: {psi_i} -> {psi_o}: spans differ"
 
@@ -175,7 +175,7 @@ def test_table_is_itself_steerable() -> None:
     from steerable.group import o2_group
 
     G = o2_group(3)
-    spec = KernelBasis(flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), G.trivial_representation, G.trivial_representation, 7).spec
+    spec = GridKernelBasis(flipRot2dOnR2(-1, maximum_frequency=3, axis=0.0), G.trivial_representation, G.trivial_representation, 7).spec
     for psi_i, psi_o in _pairs(G):
         for _ in range(3):
             g = G.sample(rng)

@@ -9,7 +9,7 @@ import torch
 from _kernel_cases import single_thread_blas  # noqa: F401 (autouse fixture)
 from steerable.group import cyclic_group, so2_group
 from steerable.gspaces import flipRot2dOnR2, flipRot3dOnR3, rot2dOnR2, rot3dOnR3
-from steerable.kernels import KernelBasis, RingSpec, grid_points
+from steerable.kernels import GridKernelBasis, RingSpec, grid_points
 from steerable.kernels.harmonics import sample_harmonics
 
 
@@ -24,17 +24,17 @@ def test_pair_without_solutions_raises_at_construction(make, pair, ks) -> None:
     gs = make()
     ri, ro = pair(gs.fibergroup)
     with pytest.raises(ValueError, match="no .*-steerable kernel"):
-        KernelBasis(gs, ri, ro, ks)
+        GridKernelBasis(gs, ri, ro, ks)
     # ... while the same pair has kernels on a larger (odd) kernel, except the impossible one
     if ro.size != 3:
-        assert KernelBasis(gs, ri, ro, 5 if gs.dimensionality == 3 else 9).dim > 0
+        assert GridKernelBasis(gs, ri, ro, 5 if gs.dimensionality == 3 else 9).dim > 0
 
 
 @pytest.mark.parametrize("sigma", [0.0, -0.5, float("nan"), [0.6, 0.0, 0.6], [0.6, 0.6]])
 def test_non_positive_or_malformed_sigma_raises(sigma) -> None:
     gs = rot2dOnR2(4)
     with pytest.raises(ValueError, match="sigma"):
-        KernelBasis(gs, gs.regular_repr, gs.regular_repr, 5, sigma=sigma)
+        GridKernelBasis(gs, gs.regular_repr, gs.regular_repr, 5, sigma=sigma)
 
 
 @pytest.mark.parametrize("rings,dim", [([4.0], 2), ([-0.5, 1.0], 2), ([0.0, 2.9], 2), ([3.5], 3), ([], 2)])
@@ -75,40 +75,40 @@ def test_explicit_spec_checks_lengths_and_accepts_valid_ones() -> None:
     # an explicit spec's harmonics are linearly independent on the grid
     H = sample_harmonics(spec, torch.from_numpy(grid_points(5, 2))).numpy()
     assert np.linalg.matrix_rank(H) == H.shape[0]
-    assert KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, rings=spec.radii, maximum_frequency=3).dim > 0
+    assert GridKernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, rings=spec.radii, maximum_frequency=3).dim > 0
 
 
 def test_representations_of_another_group_raise() -> None:
     gs = rot2dOnR2(4)
     C8 = cyclic_group(8)
     with pytest.raises(ValueError, match=r"in_repr .*C8.*C4"):
-        KernelBasis(gs, C8.regular_representation, gs.regular_repr, 5)
+        GridKernelBasis(gs, C8.regular_representation, gs.regular_repr, 5)
     with pytest.raises(ValueError, match=r"out_repr .*SO\(2\).*C4"):
-        KernelBasis(gs, gs.regular_repr, so2_group(3).irrep(1), 5)
+        GridKernelBasis(gs, gs.regular_repr, so2_group(3).irrep(1), 5)
     with pytest.raises(TypeError, match="Representation"):
-        KernelBasis(gs, np.eye(4), gs.regular_repr, 5)
+        GridKernelBasis(gs, np.eye(4), gs.regular_repr, 5)
 
 
 @pytest.mark.parametrize("ks", [0, -3, (3,), (3, 3, 3), 5.0, (3, 2.5), "5", True])
 def test_bad_kernel_size_raises(ks) -> None:
     gs = rot2dOnR2(4)
     with pytest.raises(ValueError, match="kernel_size"):
-        KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, ks)
+        GridKernelBasis(gs, gs.trivial_repr, gs.trivial_repr, ks)
 
 
 def test_numpy_and_tuple_kernel_sizes() -> None:
     gs = rot2dOnR2(4)
-    a = KernelBasis(gs, gs.regular_repr, gs.irrep(1), np.int64(5))
-    b = KernelBasis(gs, gs.regular_repr, gs.irrep(1), 5)
+    a = GridKernelBasis(gs, gs.regular_repr, gs.irrep(1), np.int64(5))
+    b = GridKernelBasis(gs, gs.regular_repr, gs.irrep(1), 5)
     assert a.kernel_size == 5 and a.spec == b.spec
     torch.testing.assert_close(a.sample_grid(), b.sample_grid())
-    c = KernelBasis(gs, gs.regular_repr, gs.irrep(1), (np.int64(3), 5))
+    c = GridKernelBasis(gs, gs.regular_repr, gs.irrep(1), (np.int64(3), 5))
     assert c.sample_grid().shape[-2:] == (3, 5)
 
 
 def test_bad_points_raise() -> None:
     gs = rot2dOnR2(4)
-    b = KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 3)
+    b = GridKernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 3)
     for pts in (torch.zeros(4, 3, dtype=torch.float64), torch.zeros(2, dtype=torch.float64), torch.zeros(1, 4, 2)):
         with pytest.raises(ValueError, match="points"):
             b.sample(pts)
@@ -117,7 +117,7 @@ def test_bad_points_raise() -> None:
 def test_frequencies_cutoff_callable_may_return_a_float() -> None:
     """escnn's cutoffs are float-valued (``lambda r: 1.5 * r``); they used to crash in the harmonics."""
     gs = rot2dOnR2(8)
-    b = KernelBasis(gs, gs.regular_repr, gs.regular_repr, 5, frequencies_cutoff=lambda r: 1.5 * r)
+    b = GridKernelBasis(gs, gs.regular_repr, gs.regular_repr, 5, frequencies_cutoff=lambda r: 1.5 * r)
     assert b.spec.max_frequencies == (0, 1, 3)
     assert all(isinstance(k, int) for k in b.spec.max_frequencies)
 
@@ -125,9 +125,9 @@ def test_frequencies_cutoff_callable_may_return_a_float() -> None:
 def test_frequencies_cutoff_callable_returning_nonsense_is_a_clear_error() -> None:
     gs = rot2dOnR2(8)
     with pytest.raises(TypeError, match="frequencies_cutoff"):
-        KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, frequencies_cutoff=lambda r: "2")
+        GridKernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, frequencies_cutoff=lambda r: "2")
     with pytest.raises(ValueError, match="frequencies_cutoff"):
-        KernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, frequencies_cutoff=lambda r: float("nan"))
+        GridKernelBasis(gs, gs.trivial_repr, gs.trivial_repr, 5, frequencies_cutoff=lambda r: float("nan"))
 
 
 def test_EmptyBasisException_is_escnns_name_for_EmptyBasisError() -> None:
