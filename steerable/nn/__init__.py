@@ -7,20 +7,23 @@ from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .linear import Linear
 from . import init
 from .nonlinearities import (
-    ConcatenatedNonLinearity, ELU, GatedNonLinearity1, LeakyReLU, NormNonLinearity, PointwiseNonLinearity, ReLU,
-    TensorProductModule,
+    ConcatenatedNonLinearity, ELU, FourierELU, FourierPointwise, GatedNonLinearity1, LeakyReLU, NormNonLinearity,
+    PointwiseNonLinearity, ReLU, TensorProductModule,
 )
-from .fourier_nonlinearity import FourierELU, FourierPointwise
-from .misc import DisentangleModule, IdentityModule, MultipleModule, RestrictionModule, SequentialModule
-from .misc_maps import FieldDropout, InvariantMaps, MaskModule, PointwiseDropout, R2Upsampling, R3Upsampling
+from .containers import DisentangleModule, IdentityModule, MultipleModule, RestrictionModule, SequentialModule
+from .dropout import FieldDropout, PointwiseDropout
+from .upsampling import R2Upsampling, R3Upsampling
+from .mask import MaskModule
+from .invariant_maps import InvariantMaps
 from .normalization import (
     FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InnerBatchNorm, NormBatchNorm,
 )
 from .pooling import (
     GroupPooling, MaxPoolChannels, NormMaxPool, NormPool, PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D,
     PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool, PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D,
-    PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D, PointwiseAvgPoolAntialiased2D,
-    PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D, PointwiseMaxPool3D,
+    PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D, PointwiseAvgPoolAntialiased,
+    PointwiseAvgPoolAntialiased2D, PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D,
+    PointwiseMaxPool3D, PointwiseMaxPoolAntialiased, PointwiseMaxPoolAntialiased2D, PointwiseMaxPoolAntialiased3D,
 )
 
 __all__ = [
@@ -36,4 +39,7 @@ __all__ = [
     "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "NormMaxPool", "GroupPooling", "NormPool",
     "MaxPoolChannels", "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
     "PointwiseDropout", "FieldDropout", "R2Upsampling", "R3Upsampling", "MaskModule", "InvariantMaps",
+    # escnn names added later
+    "PointwiseAvgPoolAntialiased", "PointwiseMaxPoolAntialiased2D", "PointwiseMaxPoolAntialiased3D",
+    "PointwiseMaxPoolAntialiased",
 ]

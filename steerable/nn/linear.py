@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._fields import check_field_type, trivial_block_columns
 from .basis_expansion import BlocksBasisExpansion
-from .conv import trivial_bias_expansion
 from .field_type import FieldType
 from .field_type import GeometricTensor
 from .module import EquivariantModule
@@ -32,13 +32,12 @@ class Linear(EquivariantModule):
 
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True) -> None:
         super().__init__()
-        for name, t in (("in_type", in_type), ("out_type", out_type)):
-            if not isinstance(t, FieldType):
-                raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
+        check_field_type(in_type, "in_type", layer="Linear")
+        check_field_type(out_type, "out_type", layer="Linear")
         self.in_type, self.out_type = in_type, out_type
         self.basisexpansion = BlocksBasisExpansion(in_type, out_type, kernel_size=1)
         self.weights = torch.nn.Parameter(torch.zeros(self.basisexpansion.dimension))
-        self._bias_expansion64 = trivial_bias_expansion(out_type)
+        self._bias_expansion64 = torch.from_numpy(trivial_block_columns(out_type))
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
         has_bias = bias and self.bias_expansion.shape[1] > 0
         self.bias = torch.nn.Parameter(torch.zeros(self.bias_expansion.shape[1])) if has_bias else None

@@ -14,7 +14,8 @@ from steerable.nn import (
     InnerBatchNorm, InvariantMaps, MaskModule, MultipleModule, NormPool, PointwiseDropout, PointwiseMaxPool2D,
     R2Conv, R2Upsampling, R3Upsampling, RestrictionModule, SequentialModule,
 )
-from steerable.nn.misc_maps import build_mask, quadratic_invariants
+from steerable.nn.invariant_maps import quadratic_invariants
+from steerable.nn.mask import build_mask
 from steerable.nn.pooling import gaussian_filter
 from _layer_helpers import check_export
 

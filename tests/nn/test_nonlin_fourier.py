@@ -9,7 +9,7 @@ from test_nonlinearities import assert_export, check_layer, gspace  # noqa: I001
 
 from steerable.group import FourierTransform
 from steerable.nn import EquivarianceError, FieldType, FourierELU, FourierPointwise, GeometricTensor, ReLU
-from steerable.nn.fourier_nonlinearity import _sampling_matrix
+from steerable.nn.nonlinearities.fourier import _sampling_matrix
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 

@@ -24,11 +24,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..field_type import FieldType
-from ..field_type import GeometricTensor
+from ..field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
-from ._common import check_field_type
-from .exported import GateActivation, gate_activation
+from .._fields import check_field_type, field_index
+from ..exported.activations import GateActivation, gate_activation
 
 __all__ = ["GatedNonLinearity1", "GATES_ID", "GATED_ID"]
 
@@ -80,11 +79,10 @@ class GatedNonLinearity1(EquivariantModule):
 
         gate_ch = in_type.channel_indices(gate_fields)
         gated_ch = in_type.channel_indices(gated_fields)
-        sizes = [in_type.representations[i].size for i in gated_fields]
         self.register_buffer("gate_channels", gate_ch, persistent=False)
         self.register_buffer("gated_channels", gated_ch, persistent=False)
-        self.register_buffer("gate_of_gated_channel", torch.repeat_interleave(torch.arange(len(gate_fields)),
-                                                                              torch.tensor(sizes)), persistent=False)
+        # the k-th gated field is gated by the k-th gate: its field index within the gated fields
+        self.register_buffer("gate_of_gated_channel", field_index(in_type.index_select(gated_fields)), persistent=False)
         if drop_gates:
             self.register_buffer("output_index", None, persistent=False)
         else:
@@ -105,7 +103,7 @@ class GatedNonLinearity1(EquivariantModule):
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.GateActivation` (torch only)."""
+        """A :class:`~steerable.nn.exported.GateActivation` (torch only)."""
         return GateActivation(self.gate_channels, self.gated_channels, self.gate_of_gated_channel,
                               None if self.bias is None else self.bias.detach(), self.output_index)
 

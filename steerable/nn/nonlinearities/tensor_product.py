@@ -30,22 +30,17 @@ import numpy as np
 import torch
 
 from ...group import Representation, tensor_product
-from ..field_type import FieldType
-from ..field_type import GeometricTensor
+from ..field_type import FieldType, GeometricTensor
 from ..linear import Linear
 from ..module import EquivariantModule
-from ._common import check_field_type
-from .exported import TensorProductMap, tensor_product_map
+from .._fields import check_field_type
+from ..exported.activations import TensorProductMap, tensor_product_map
 
 __all__ = ["TensorProductModule"]
 
-_SQUARES: dict[Representation, Representation] = {}
-
-
 def _square(rho: Representation) -> Representation:
-    if rho not in _SQUARES:
-        _SQUARES[rho] = tensor_product(rho, rho, name=f"({rho.name})x({rho.name})")
-    return _SQUARES[rho]
+    """``rho (x) rho``, decomposed into irreps."""
+    return tensor_product(rho, rho, name=f"({rho.name})x({rho.name})")
 
 
 class TensorProductModule(EquivariantModule):
@@ -66,7 +61,12 @@ class TensorProductModule(EquivariantModule):
         if in_type.gspace != out_type.gspace:
             raise ValueError(f"in_type and out_type must share a gspace: {in_type.gspace} vs {out_type.gspace}")
         self.in_type, self.out_type = in_type, out_type
-        self.product_type = FieldType(in_type.gspace, [_square(r) for r in in_type.representations])
+        # one decomposition per distinct field, owned by this layer (no process-wide cache shared by layers)
+        self._squares: dict[Representation, Representation] = {}
+        for r in in_type.representations:
+            if r not in self._squares:
+                self._squares[r] = _square(r)
+        self.product_type = FieldType(in_type.gspace, [self._squares[r] for r in in_type.representations])
         self.projection = Linear(in_type, in_type, bias=bias)
         try:
             self.linear = Linear(self.product_type, out_type, bias=bias)
@@ -90,7 +90,7 @@ class TensorProductModule(EquivariantModule):
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.TensorProductMap` (torch only)."""
+        """A :class:`~steerable.nn.exported.TensorProductMap` (torch only)."""
         with torch.no_grad():
             W1, b1 = self.projection.matrix()
             W2, b2 = self.linear.matrix()

@@ -1,6 +1,5 @@
-"""Containers and small structural layers: sequential/branching containers, identity,
-restriction to a subgroup, change to the irrep basis, and the field helpers shared by
-the normalisation and pooling layers.
+"""Containers and structural layers: sequential and branching containers, identity,
+restriction to a subgroup, change to the irrep basis.
 
 Every layer here satisfies ``layer(g . x) = g . layer(x)`` exactly, for every ``g`` of
 the fibre group (for :class:`RestrictionModule`, every ``g`` of the subgroup).
@@ -22,123 +21,16 @@ from typing import Hashable, Iterator, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from ..group.linalg import block_diag
 
-from ..group import Representation
-from .field_type import FieldType
-from .field_type import GeometricTensor, tensor_directsum
+from ..group.linalg import block_diag
+from ._fields import check_field_type
+from .exported.layers import BranchesMap, ChannelLinear
+from .field_type import FieldType, GeometricTensor, tensor_directsum
 from .module import EquivariantModule
 
 __all__ = [
     "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
-    "ChannelAffine", "ChannelLinear",
 ]
-
-
-# ---------------------------------------------------------------------- shared helpers
-def check_field_type(in_type: object, name: str = "in_type", dim: int | None = None, layer: str = "") -> FieldType:
-    """Raise ``TypeError`` unless ``in_type`` is a FieldType (on ``R^dim`` if given)."""
-    if not isinstance(in_type, FieldType):
-        raise TypeError(f"{layer + ': ' if layer else ''}{name} must be a FieldType, got {type(in_type).__name__}")
-    if dim is not None and in_type.gspace.dimensionality != dim:
-        raise ValueError(
-            f"{layer + ': ' if layer else ''}expected a field type on a gspace over R^{dim}, got one on "
-            f"R^{in_type.gspace.dimensionality} ({in_type.gspace.name})"
-        )
-    return in_type
-
-
-def require_permutation(in_type: FieldType, layer: str) -> None:
-    """``ValueError`` unless every field is a permutation representation (pointwise ops commute)."""
-    bad = sorted({r.name for r in in_type.representations if not r.is_permutation})
-    if bad:
-        raise ValueError(
-            f"{layer} acts pointwise on channels, which is equivariant only for permutation representations "
-            f"(trivial, regular, quotient); got non-permutation field(s) {bad}. Use a norm-based layer instead."
-        )
-
-
-def field_index(t: FieldType) -> torch.Tensor:
-    """``(size,)`` long tensor: the field each channel belongs to."""
-    sizes = [r.size for r in t.representations]
-    return torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
-
-
-def trivial_columns(r: Representation) -> np.ndarray:
-    """``(size, t)``: the orthonormal directions of ``r`` that transform trivially (columns of ``Q``)."""
-    cols, p = [], 0
-    for psi in r.irrep_objects:
-        if psi.is_trivial():
-            cols.append(r.change_of_basis[:, p])
-        p += psi.size
-    return np.stack(cols, 1) if cols else np.zeros((r.size, 0))
-
-
-def groups_by_size(t: FieldType) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
-    """``[(d, channels, fields)]``: fields of each size ``d`` with their channel indices (field-major)."""
-    out = []
-    for d in sorted({r.size for r in t.representations}):
-        fields = [i for i, r in enumerate(t.representations) if r.size == d]
-        out.append((d, t.channel_indices(fields), torch.tensor(fields, dtype=torch.long)))
-    return out
-
-
-def spatial_view(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Reshape a per-channel vector ``(C,)`` to broadcast against ``x`` of shape ``(B, C, *S)``."""
-    return v.view(1, -1, *([1] * (x.dim() - 2)))
-
-
-def meta_shape(fn, input_shape: Sequence[int]) -> tuple[int, ...]:
-    """Output shape of ``fn`` on a ``meta`` tensor (no memory, no compute)."""
-    return tuple(fn(torch.empty(*input_shape, device="meta")).shape)
-
-
-# ---------------------------------------------------------------------- plain torch exports
-class ChannelAffine(torch.nn.Module):
-    """``y[:, c] = scale[c] * x[:, c] + shift[c]`` on tensors ``(B, C, *spatial)`` (torch only)."""
-
-    def __init__(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("scale", scale.detach().clone())
-        self.register_buffer("shift", shift.detach().clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = [1, -1] + [1] * (x.dim() - 2)
-        return x * self.scale.view(shape) + self.shift.view(shape)
-
-    def extra_repr(self) -> str:
-        return f"channels={self.scale.numel()}"
-
-
-class ChannelLinear(torch.nn.Module):
-    """``y[:, :, p] = W x[:, :, p] + b`` at every location ``p`` (a 1x1 convolution in any dimension; torch only)."""
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None) -> None:
-        super().__init__()
-        self.register_buffer("weight", weight.detach().clone())
-        self.register_buffer("bias", None if bias is None else bias.detach().clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.linear(torch.movedim(x, 1, -1), self.weight, self.bias)
-        return torch.movedim(y, -1, 1)
-
-    def extra_repr(self) -> str:
-        return f"in_channels={self.weight.shape[1]}, out_channels={self.weight.shape[0]}, bias={self.bias is not None}"
-
-
-class _BranchesPlain(torch.nn.Module):
-    """Torch-only export of :class:`MultipleModule`: gather channels, run each branch, concatenate."""
-
-    def __init__(self, indices: Sequence[torch.Tensor], branches: Sequence[torch.nn.Module]) -> None:
-        super().__init__()
-        self.branches = torch.nn.ModuleList(branches)
-        for i, idx in enumerate(indices):
-            self.register_buffer(f"idx_{i}", idx.clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outs = [m(x.index_select(1, getattr(self, f"idx_{i}"))) for i, m in enumerate(self.branches)]
-        return torch.cat(outs, 1)
 
 
 # ---------------------------------------------------------------------- containers
@@ -303,7 +195,7 @@ class MultipleModule(EquivariantModule):
         return (input_shape[0], self.out_type.size, *shapes[0][2:])
 
     def export(self) -> torch.nn.Module:
-        return _BranchesPlain([getattr(self, f"idx_{i}") for i in range(self._n)], [m.export() for m in self._branches()])
+        return BranchesMap([getattr(self, f"idx_{i}") for i in range(self._n)], [m.export() for m in self._branches()])
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, labels={sorted(set(map(str, self.labels)))}"

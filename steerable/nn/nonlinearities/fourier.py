@@ -38,13 +38,12 @@ from typing import Any, Sequence, Union
 import numpy as np
 import torch
 
-from ..group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
-from ..gspaces import GSpace
-from .field_type import FieldType
-from .field_type import GeometricTensor
-from .module import EquivariantModule
-from .nonlinearities._common import Activation, resolve_activation
-from .nonlinearities.exported import FourierActivation, fourier_coefficients, fourier_samples
+from ...group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
+from ...gspaces import GSpace
+from ..exported.activations import FourierActivation, fourier_coefficients, fourier_samples
+from ..field_type import FieldType, GeometricTensor
+from ..module import EquivariantModule
+from ._common import Activation, resolve_activation
 
 __all__ = ["FourierPointwise", "FourierELU"]
 
@@ -196,7 +195,7 @@ class FourierPointwise(EquivariantModule):
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.FourierActivation` (torch only)."""
+        """A :class:`~steerable.nn.exported.FourierActivation` (torch only)."""
         return FourierActivation(self.A, self.A_pinv, self.channels, copy.deepcopy(self.act))
 
     def extra_repr(self) -> str:
