@@ -128,11 +128,11 @@ MUTANTS: list[Mutant] = [
     # --- the five survivors of the first probe ---------------------------------------------------
     Mutant("resume_no_scheduler", "resume does not restore the learning-rate scheduler",
            (P("steerable/train/trainer.py", '        sched.load_state_dict(state["scheduler"])\n', ""),),
-           ("tests/train",), "probe-survived"),
+           ("tests/train/test_train_resume_long.py",), "probe-survived"),
     Mutant("resume_no_rng", "resume does not restore the RNG states",
            (P("steerable/train/trainer.py",
               "        restore_rng(rngs[info.rank] if len(rngs) == info.world_size else rngs[0])\n", ""),),
-           ("tests/train",), "probe-survived"),
+           ("tests/train/test_train_resume_long.py",), "probe-survived"),
     Mutant("check_equivariance_1000x", "check_equivariance accepts errors 1000x its stated threshold",
            (P("steerable/nn/module.py", "if e > atol + rtol * scale]", "if e > 1000 * (atol + rtol * scale)]"),),
            ("tests/nn",), "probe-survived"),

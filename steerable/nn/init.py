@@ -25,12 +25,12 @@ from .basis_expansion import BlocksBasisExpansion
 __all__ = ["generalized_he_init", "deltaorthonormal_init"]
 
 
-def _check(tensor: torch.Tensor, basisexpansion: BlocksBasisExpansion) -> int:
+def _check(tensor: torch.Tensor, basismanager: BlocksBasisExpansion) -> int:
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor of coefficients, got {type(tensor).__name__}")
-    if not isinstance(basisexpansion, BlocksBasisExpansion):
-        raise TypeError(f"basisexpansion must be a BlocksBasisExpansion (e.g. conv.basisexpansion), got {type(basisexpansion).__name__}")
-    d = basisexpansion.dimension
+    if not isinstance(basismanager, BlocksBasisExpansion):
+        raise TypeError(f"basismanager must be a BlocksBasisExpansion (e.g. conv.basisexpansion), got {type(basismanager).__name__}")
+    d = basismanager.dimension
     if tensor.dim() != 1 or tensor.numel() % d != 0:
         raise ValueError(
             f"tensor must be a flat vector of {d} coefficients (or a multiple, one block per conv group), "
@@ -39,27 +39,27 @@ def _check(tensor: torch.Tensor, basisexpansion: BlocksBasisExpansion) -> int:
     return tensor.numel() // d
 
 
-def generalized_he_init(tensor: torch.Tensor, basisexpansion: BlocksBasisExpansion, cache: bool = False,
+def generalized_he_init(tensor: torch.Tensor, basismanager: BlocksBasisExpansion, cache: bool = False,
                         generator: torch.Generator | None = None) -> None:
     """He initialisation generalised to steerable filters: coefficients are drawn so that each
     output channel has variance ``2 / fan_in`` measured on the expanded filter (the basis
     elements are not normalised alike, so the standard deviation differs per element).
 
     Args:
-        tensor: flat coefficients, ``(groups * basisexpansion.dimension,)``, written in place.
-        basisexpansion: the expansion the coefficients feed.
+        tensor: flat coefficients, ``(groups * basismanager.dimension,)``, written in place.
+        basismanager: the expansion the coefficients feed (escnn's name for it).
         cache: accepted for escnn compatibility; the per-element scales are always computed from
             the expansion's buffers, never stored in a process-wide cache.
         generator: optional random generator.
     """
-    groups = _check(tensor, basisexpansion)
-    d = basisexpansion.dimension
+    groups = _check(tensor, basismanager)
+    d = basismanager.dimension
     for k in range(groups):
-        basisexpansion.initialize(tensor.data[k * d : (k + 1) * d], generator)
+        basismanager.initialize(tensor.data[k * d : (k + 1) * d], generator)
 
 
 @torch.no_grad()
-def deltaorthonormal_init(tensor: torch.Tensor, basisexpansion: BlocksBasisExpansion,
+def deltaorthonormal_init(tensor: torch.Tensor, basismanager: BlocksBasisExpansion,
                           generator: torch.Generator | None = None) -> None:
     """Delta-orthogonal initialisation (Xiao et al. 2018) made equivariant: the filter is, as
     closely as the basis allows (least squares, pair by pair of field kinds), zero off the centre
@@ -70,12 +70,12 @@ def deltaorthonormal_init(tensor: torch.Tensor, basisexpansion: BlocksBasisExpan
     satisfies the constraint exactly.  For 1x1 kernels the result is exactly orthogonal.
 
     Args:
-        tensor: flat coefficients, ``(groups * basisexpansion.dimension,)``, written in place.
-        basisexpansion: the expansion the coefficients feed.
+        tensor: flat coefficients, ``(groups * basismanager.dimension,)``, written in place.
+        basismanager: the expansion the coefficients feed (escnn's name for it).
         generator: optional random generator.
     """
-    groups = _check(tensor, basisexpansion)
-    be = basisexpansion
+    groups = _check(tensor, basismanager)
+    be = basismanager
     d = be.dimension
     shape = be.kernel_shape
     K = 1

@@ -57,7 +57,7 @@ def test_dynamo_traces_without_graph_breaks(mode):
     assert ex.graph_count == 1
 
 
-@pytest.mark.slow
+# default suite: ~15 s on 2 cores (inductor compiles C++ with the system gcc)
 def test_inductor_compile_matches_eager():
     import torch._dynamo as dynamo
 

@@ -84,7 +84,7 @@ def test_ddp_matches_single_process(tmp_path):
         assert ha[key] == pytest.approx(hb[key], rel=1e-5, abs=1e-6), key
 
 
-@pytest.mark.slow
+# default suite: ~8 s on 2 cores (two gloo processes)
 def test_torchrun_cli_matches_single_process(tmp_path):
     """``torchrun --standalone --nproc_per_node 2 -m steerable train`` (the documented launch) on CPU/gloo."""
     import subprocess
