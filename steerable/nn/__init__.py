@@ -7,19 +7,24 @@ from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .linear import Linear
 from . import init
 from .nonlinearities import (
-    ConcatenatedNonLinearity, ELU, FourierELU, FourierPointwise, GatedNonLinearity1, LeakyReLU, NormNonLinearity,
-    PointwiseNonLinearity, ReLU, TensorProductModule,
+    ConcatenatedNonLinearity, ELU, FourierELU, FourierPointwise, GatedNonLinearity1, GatedNonLinearity2,
+    GatedNonLinearityUniform, InducedGatedNonLinearity1, InducedNormNonLinearity, LeakyReLU, NormNonLinearity,
+    PointwiseNonLinearity, ReLU, TensorProductModule, VectorFieldNonLinearity,
 )
-from .containers import DisentangleModule, IdentityModule, MultipleModule, RestrictionModule, SequentialModule
+from .containers import (
+    DisentangleModule, IdentityModule, MultipleModule, ReshuffleModule, RestrictionModule, SequentialModule,
+)
+from .branching import BranchingModule, MergeModule
 from .dropout import FieldDropout, PointwiseDropout
 from .upsampling import R2Upsampling, R3Upsampling
 from .mask import MaskModule
 from .invariant_maps import InvariantMaps
 from .normalization import (
-    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InnerBatchNorm, NormBatchNorm,
+    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InducedNormBatchNorm, InnerBatchNorm,
+    NormBatchNorm,
 )
 from .pooling import (
-    GroupPooling, MaxPoolChannels, NormMaxPool, NormPool, PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D,
+    GroupPooling, InducedNormPool, MaxPoolChannels, NormMaxPool, NormPool, PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D,
     PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool, PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D,
     PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D, PointwiseAvgPoolAntialiased,
     PointwiseAvgPoolAntialiased2D, PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D,
@@ -41,5 +46,7 @@ __all__ = [
     "PointwiseDropout", "FieldDropout", "R2Upsampling", "R3Upsampling", "MaskModule", "InvariantMaps",
     # escnn names added later
     "PointwiseAvgPoolAntialiased", "PointwiseMaxPoolAntialiased2D", "PointwiseMaxPoolAntialiased3D",
-    "PointwiseMaxPoolAntialiased",
+    "PointwiseMaxPoolAntialiased", "BranchingModule", "MergeModule", "ReshuffleModule",
+    "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedNormNonLinearity", "InducedGatedNonLinearity1",
+    "VectorFieldNonLinearity", "InducedNormPool", "InducedNormBatchNorm",
 ]

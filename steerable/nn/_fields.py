@@ -11,7 +11,8 @@ these functions, so one concept has one definition and one error message:
   then transforms by a permutation representation);
 * :func:`field_index`, :func:`field_slices`, :func:`groups_by_size`: which channels belong to which field;
 * :func:`trivial_columns`, :func:`trivial_block_columns`: the invariant directions ``Q[:, trivial]``
-  of a representation ``rho = Q ((+) psi_i) Q^T`` (the only directions a bias or a mean may have).
+  of a representation ``rho = Q ((+) psi_i) Q^T`` (the only directions a bias or a mean may have);
+* :func:`induced_structure`, :func:`induced_block_index`: the blocks of induced fields ``Ind_H^G sigma``.
 
 Example:
     >>> from steerable.gspaces import rot2dOnR2
@@ -38,7 +39,8 @@ IntOrTuple = int | Sequence[int]
 __all__ = [
     "IntOrTuple", "check_field_type", "check_same_gspace", "check_spatial_dims", "require_permutation", "is_signed_permutation",
     "is_signed_permutation_matrix", "field_index", "field_slices", "groups_by_size", "trivial_columns",
-    "trivial_block_columns", "meta_shape", "check_probability",
+    "trivial_block_columns", "meta_shape", "check_probability", "induced_structure", "require_induced",
+    "induced_block_index",
 ]
 
 
@@ -164,3 +166,41 @@ def trivial_block_columns(t: FieldType) -> np.ndarray:
 def meta_shape(fn: Callable[[torch.Tensor], torch.Tensor], input_shape: Sequence[int]) -> tuple[int, ...]:
     """Output shape of ``fn`` on a ``meta`` tensor of ``input_shape`` (no memory, no compute)."""
     return tuple(fn(torch.empty(*input_shape, device="meta")).shape)
+
+
+# ---------------------------------------------------------------------- induced representations
+def induced_structure(r: Representation) -> tuple[object, int] | None:
+    """``(H, d)`` if ``r = Ind_H^G sigma`` with ``d = sigma.size``, else None.
+
+    The channels of an induced field are ``[G:H]`` consecutive blocks of ``d``; every ``r(g)``
+    moves block ``i`` to a block ``j`` acting on it by ``sigma(h)``, so the norms of the blocks
+    (``sigma`` orthogonal) are permuted by ``g``.  Quotient representations are ``Ind_H^G 1``.
+    """
+    sigma = r.attributes.get("inducing_repr")
+    if sigma is None:
+        return None
+    return sigma.group, int(sigma.size)
+
+
+def require_induced(in_type: FieldType, layer: str) -> list[tuple[object, int]]:
+    """``[(H, d)]`` per field; ``ValueError`` naming the first field that is not an induced representation."""
+    out = []
+    for i, r in enumerate(in_type.representations):
+        info = induced_structure(r)
+        if info is None:
+            raise ValueError(f"{layer} needs induced representations (G.induced_representation(subgroup_id, sigma)); "
+                             f"field {i} of {in_type} has representation {r.name!r}")
+        out.append(info)
+    return out
+
+
+def induced_block_index(in_type: FieldType, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(block_of_channel (C,), field_of_block (n_blocks,))`` for a type of induced fields."""
+    blocks, fields = [], []
+    nb = 0
+    for i, ((_, d), r) in enumerate(zip(require_induced(in_type, layer), in_type.representations)):
+        n = r.size // d
+        blocks += [nb + c // d for c in range(r.size)]
+        fields += [i] * n
+        nb += n
+    return torch.tensor(blocks, dtype=torch.long), torch.tensor(fields, dtype=torch.long)

@@ -20,6 +20,7 @@ layer                  groups                        mean subtracted along      
 =====================  ============================  ================================  ==============
 InnerBatchNorm         fields                        the constant vector of the field  permutation
 NormBatchNorm          fields                        whole trivial fields only         any
+InducedNormBatchNorm   fields (all their blocks)     none (no trivial irreps)          induced
 IIDBatchNorm{1,2,3}d   fields                        the trivial irreps (``Q`` cols)   any
 GNormBatchNorm         irreps (in the basis ``Q^T x``) trivial irreps                  any
 FieldNorm              fields, per sample & location the trivial irreps                any
@@ -43,13 +44,15 @@ import warnings
 import numpy as np
 import torch
 
-from ._fields import check_field_type, check_spatial_dims, field_index, require_permutation, trivial_block_columns
+from ._fields import (
+    check_field_type, check_spatial_dims, field_index, require_induced, require_permutation, trivial_block_columns,
+)
 from .exported.layers import BatchStatsNormMap, ChannelAffine, ChannelLinear, FieldNormMap
 from .field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["InnerBatchNorm", "NormBatchNorm", "IIDBatchNorm1d", "IIDBatchNorm2d", "IIDBatchNorm3d",
-           "GNormBatchNorm", "FieldNorm"]
+           "GNormBatchNorm", "FieldNorm", "InducedNormBatchNorm"]
 
 
 def _pinv_columns(E: np.ndarray) -> np.ndarray:
@@ -341,6 +344,43 @@ class IIDBatchNorm3d(_IIDBatchNorm):
     """
     _spatial_dims = (3,)
     _gspace_dim = 3
+
+
+class InducedNormBatchNorm(_GroupBatchNorm):
+    """Batch norm for induced fields without trivial irreps: one variance (and weight) per field, no mean.
+
+    For ``rho = Ind_H^G sigma`` with no trivial irrep, ``(1/|G|) sum_g rho(g) v = 0``, so the
+    mean is taken as zero; each field is divided by ``sqrt(E|x_f|^2 / d_f + eps)``, the mean
+    squared norm over batch, locations and all its blocks (which ``g`` permutes, so the
+    statistic is invariant).  A scalar per field commutes with ``rho(g)``.  (As escnn's
+    ``InducedNormBatchNorm``; steerable computes the same statistic as :class:`NormBatchNorm`
+    does for non-trivial fields.)
+
+    Args:
+        in_type: fields of induced representations containing no trivial irrep.
+        eps, momentum, affine, track_running_stats: as in ``torch.nn.BatchNorm2d``.
+
+    Buffers: ``running_var`` (one per field), ``running_mean`` (empty), ``num_batches_tracked``.
+
+    Example:
+        >>> from steerable.gspaces import flipRot2dOnR2
+        >>> from steerable.nn import FieldType, InducedNormBatchNorm
+        >>> gs = flipRot2dOnR2(4, axis=0.0); G = gs.fibergroup
+        >>> rho = G.induced_representation((None, 4), G.subgroup((None, 4))[0].irrep(1))
+        >>> InducedNormBatchNorm(FieldType(gs, 3 * [rho])).weight.shape
+        torch.Size([3])
+    """
+
+    def __init__(self, in_type: FieldType, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        check_field_type(in_type, layer="InducedNormBatchNorm")
+        require_induced(in_type, "InducedNormBatchNorm")
+        for i, r in enumerate(in_type.representations):
+            if any(psi.is_trivial() for psi in r.irrep_objects):
+                raise ValueError(f"InducedNormBatchNorm needs fields without trivial irreps (their mean is not zero); "
+                                 f"field {i} of {in_type} ({r.name!r}) contains one")
+        gidx = field_index(in_type).numpy()
+        super().__init__(in_type, gidx, np.zeros((in_type.size, 0)), None, eps, momentum, affine, track_running_stats)
 
 
 class GNormBatchNorm(_GroupBatchNorm):

@@ -12,7 +12,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Dict, List, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +20,7 @@ import torch.nn.functional as F
 __all__ = [
     "ChannelAffine", "ChannelLinear", "BranchesMap", "FieldDropoutMap", "MaskMap", "QuadraticInvariantsMap",
     "BlurPoolMap", "FieldReduceMap", "NormMaxPoolMap", "ChannelBlockMax", "BatchStatsNormMap", "FieldNormMap",
+    "ChannelSelect", "ChannelSplit", "MergeMap", "InducedNormPoolMap",
 ]
 
 
@@ -273,3 +274,64 @@ class FieldNormMap(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.normalise(x, self.gidx, self.gsize, self.E, self.Epinv, self.weight, self.bias, self.eps)
 
+
+
+class ChannelSelect(torch.nn.Module):
+    """``y = x[:, index]``: channels gathered (permuted, selected or repeated) by ``index``."""
+
+    def __init__(self, index: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("index", index.detach().clone().long())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.index_select(1, self.index)
+
+    def extra_repr(self) -> str:
+        return f"channels={self.index.numel()}"
+
+
+class ChannelSplit(torch.nn.Module):
+    """``{label: x[:, index_label]}``: the channels of each label (a dict of tensors, labels as strings)."""
+
+    def __init__(self, labels: Sequence[str], indices: Sequence[torch.Tensor]) -> None:
+        super().__init__()
+        self.labels: List[str] = [str(label) for label in labels]
+        for i, idx in enumerate(indices):
+            self.register_buffer(f"idx_{i}", idx.detach().clone().long())
+
+    def forward(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        out: Dict[str, torch.Tensor] = {}
+        for i, label in enumerate(self.labels):
+            out[label] = x.index_select(1, getattr(self, f"idx_{i}"))
+        return out
+
+
+class MergeMap(torch.nn.Module):
+    """``cat([m_k(*[inputs[l] for l in labels_k])])``: each branch applied to its labelled tensors, outputs stacked."""
+
+    def __init__(self, branches: Sequence[torch.nn.Module], labels: Sequence[Sequence[str]]) -> None:
+        super().__init__()
+        self.branches = torch.nn.ModuleList(branches)
+        self.labels = [[str(label) for label in ls] for ls in labels]
+
+    def forward(self, inputs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.cat([m(*[inputs[label] for label in ls]) for m, ls in zip(self.branches, self.labels)], 1)
+
+
+class InducedNormPoolMap(torch.nn.Module):
+    """Per field, the largest norm of its blocks: ``y_f = max_{i in f} |x_i|`` (blocks given by ``block_of_channel``)."""
+
+    def __init__(self, block_of_channel: torch.Tensor, field_of_block: torch.Tensor, n_fields: int,
+                 persistent: bool = True) -> None:
+        super().__init__()
+        self.register_buffer("block_of_channel", block_of_channel.detach().clone().long(), persistent=persistent)
+        self.register_buffer("field_of_block", field_of_block.detach().clone().long(), persistent=persistent)
+        self.n_blocks, self.n_fields = int(field_of_block.numel()), int(n_fields)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, S = x.shape[0], x.shape[2:]
+        sq = x.new_zeros(B, self.n_blocks, *S).index_add(1, self.block_of_channel, x * x)
+        # clamped below: a zero block has norm 0 with a finite (zero) gradient
+        norms = torch.sqrt(torch.clamp(sq, min=1e-12))
+        idx = self.field_of_block.view(1, -1, *([1] * len(S))).expand_as(norms)
+        return x.new_zeros(B, self.n_fields, *S).scatter_reduce(1, idx, norms, "amax", include_self=False)

@@ -10,7 +10,7 @@ from .antialiased import (
     PointwiseMaxPoolAntialiased, PointwiseMaxPoolAntialiased2D, PointwiseMaxPoolAntialiased3D, gaussian_filter,
 )
 from .channels import MaxPoolChannels, block_representation
-from .fields import GroupPooling, NormMaxPool, NormPool
+from .fields import GroupPooling, InducedNormPool, NormMaxPool, NormPool
 from .pointwise import (
     PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D, PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool,
     PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D, PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D,
@@ -23,5 +23,5 @@ __all__ = [
     "PointwiseMaxPoolAntialiased2D", "PointwiseMaxPoolAntialiased3D", "PointwiseMaxPoolAntialiased",
     "PointwiseAdaptiveAvgPool2D", "PointwiseAdaptiveAvgPool3D", "PointwiseAdaptiveMaxPool2D", "PointwiseAdaptiveMaxPool3D",
     "PointwiseMaxPool", "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool",
-    "NormMaxPool", "GroupPooling", "NormPool", "MaxPoolChannels", "block_representation", "gaussian_filter",
+    "NormMaxPool", "GroupPooling", "NormPool", "InducedNormPool", "MaxPoolChannels", "block_representation", "gaussian_filter",
 ]

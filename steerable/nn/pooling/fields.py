@@ -2,6 +2,7 @@
 
 * :class:`NormPool`: ``|x_f|`` for any field (an invariant).
 * :class:`GroupPooling`: ``max`` over the channels of each permutation field (an invariant).
+* :class:`InducedNormPool`: the largest block norm of each induced field (an invariant).
 * :class:`NormMaxPool`: spatial max pooling of fields, choosing the vector of largest norm.
 
 Example:
@@ -20,12 +21,14 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .._fields import IntOrTuple, check_field_type, check_spatial_dims, groups_by_size, meta_shape, require_permutation
-from ..exported.layers import FieldReduceMap, NormMaxPoolMap
+from .._fields import (
+    IntOrTuple, check_field_type, check_spatial_dims, groups_by_size, induced_block_index, meta_shape, require_permutation,
+)
+from ..exported.layers import FieldReduceMap, InducedNormPoolMap, NormMaxPoolMap
 from ..field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 
-__all__ = ["NormMaxPool", "GroupPooling", "NormPool"]
+__all__ = ["NormMaxPool", "GroupPooling", "NormPool", "InducedNormPool"]
 
 
 # ---------------------------------------------------------------------- norm / group pooling
@@ -88,6 +91,45 @@ class NormPool(_FieldReduce):
     """
 
     _op = "norm"
+
+
+class InducedNormPool(EquivariantModule):
+    """The largest block norm of each induced field: ``y_f = max_i |x_{f,i}|``, one trivial field per input field.
+
+    An induced field ``Ind_H^G sigma`` has ``[G:H]`` blocks of ``sigma.size`` channels which
+    ``rho(g)`` permutes (acting on each by an orthogonal ``sigma(h)``), so the set of block
+    norms, and its maximum, is invariant.
+
+    Args:
+        in_type: fields of induced representations (``G.induced_representation(id, sigma)``).
+
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import flipRot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, InducedNormPool
+        >>> gs = flipRot2dOnR2(4, axis=0.0); G = gs.fibergroup
+        >>> rho = G.induced_representation((None, 4), G.subgroup((None, 4))[0].irrep(1))
+        >>> InducedNormPool(FieldType(gs, [rho]))(GeometricTensor(torch.tensor([[3.0, 4.0, 0.0, 1.0]]), FieldType(gs, [rho]))).tensor
+        tensor([[5.]])
+    """
+
+    def __init__(self, in_type: FieldType) -> None:
+        super().__init__()
+        self.in_type = check_field_type(in_type, layer="InducedNormPool")
+        block_of_channel, field_of_block = induced_block_index(in_type, "InducedNormPool")
+        self.out_type = FieldType(in_type.gspace, len(in_type) * [in_type.gspace.trivial_repr])
+        self._plain = InducedNormPoolMap(block_of_channel, field_of_block, len(in_type), persistent=False)
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        return GeometricTensor(self._plain(x.tensor), self.out_type, x.coords)
+
+    def export(self) -> torch.nn.Module:
+        p = self._plain
+        return InducedNormPoolMap(p.block_of_channel, p.field_of_block, p.n_fields)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type} -> {len(self.out_type)} trivial fields"
 
 
 class NormMaxPool(EquivariantModule):
