@@ -32,7 +32,7 @@ class _Upsampling(EquivariantModule):
     _modes: tuple[str, ...] = ()
 
     def __init__(self, in_type: FieldType, scale_factor: float | None = None, size: int | Sequence[int] | None = None,
-                 mode: str = "bilinear", align_corners: bool | None = None) -> None:
+                 mode: str = "bilinear", align_corners: bool = False) -> None:
         super().__init__()
         name = type(self).__name__
         self.in_type = self.out_type = check_field_type(in_type, dim=self._dim, layer=name)
@@ -111,6 +111,6 @@ class R3Upsampling(_Upsampling):
     _modes = ("trilinear", "nearest")
 
     def __init__(self, in_type: FieldType, scale_factor: float | None = None, size: int | Sequence[int] | None = None,
-                 mode: str = "trilinear", align_corners: bool | None = None) -> None:
+                 mode: str = "trilinear", align_corners: bool = False) -> None:
         super().__init__(in_type, scale_factor, size, mode, align_corners)
 

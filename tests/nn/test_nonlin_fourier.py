@@ -139,7 +139,7 @@ def test_fourier_errors():
     with pytest.raises(ValueError, match="once"):
         FourierPointwise(gs, 1, 2, grid_kind="regular", type="regular")
     with pytest.raises(ValueError, match="p_relu"):
-        FourierPointwise(gs, 1, 2, "c_relu")
+        FourierPointwise(gs, 1, 2, function="c_relu")
     with pytest.raises(TypeError, match="GSpace"):
         FourierPointwise(gs.fibergroup, 1, 2)
     layer = FourierPointwise(gs, 2, 1)

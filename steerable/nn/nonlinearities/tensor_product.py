@@ -49,12 +49,11 @@ class TensorProductModule(EquivariantModule):
     Args:
         in_type: the input field type (any representations).
         out_type: the output field type, on the same gspace.
+        initialize: He-initialise the weights of both linear maps (default); ``False`` leaves them at zero.
         bias: learn the biases ``b1``, ``b2`` (only on trivial components).
-        initialize: accepted for escnn compatibility; the weights are always He-initialised
-            (as :class:`~steerable.nn.Linear` does), which is cheap.
     """
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, initialize: bool = True) -> None:
+    def __init__(self, in_type: FieldType, out_type: FieldType, initialize: bool = True, bias: bool = True) -> None:
         super().__init__()
         check_field_type(in_type)
         check_field_type(out_type, "out_type")
@@ -67,9 +66,9 @@ class TensorProductModule(EquivariantModule):
             if r not in self._squares:
                 self._squares[r] = _square(r)
         self.product_type = FieldType(in_type.gspace, [self._squares[r] for r in in_type.representations])
-        self.projection = Linear(in_type, in_type, bias=bias)
+        self.projection = Linear(in_type, in_type, bias=bias, initialize=initialize)
         try:
-            self.linear = Linear(self.product_type, out_type, bias=bias)
+            self.linear = Linear(self.product_type, out_type, bias=bias, initialize=initialize)
         except ValueError as err:
             raise ValueError(f"TensorProductModule cannot map the tensor squares of {in_type} to {out_type}: "
                              f"{err}") from err
