@@ -9,7 +9,8 @@ from . import init
 from .nonlinearities import (
     ConcatenatedNonLinearity, ELU, FourierELU, FourierPointwise, GatedNonLinearity1, GatedNonLinearity2,
     GatedNonLinearityUniform, InducedGatedNonLinearity1, InducedNormNonLinearity, LeakyReLU, NormNonLinearity,
-    PointwiseNonLinearity, ReLU, TensorProductModule, VectorFieldNonLinearity,
+    PointwiseNonLinearity, QuotientFourierELU, QuotientFourierPointwise, ReLU, TensorProductModule,
+    VectorFieldNonLinearity,
 )
 from .containers import (
     DisentangleModule, IdentityModule, MultipleModule, ReshuffleModule, RestrictionModule, SequentialModule,
@@ -48,5 +49,6 @@ __all__ = [
     "PointwiseAvgPoolAntialiased", "PointwiseMaxPoolAntialiased2D", "PointwiseMaxPoolAntialiased3D",
     "PointwiseMaxPoolAntialiased", "BranchingModule", "MergeModule", "ReshuffleModule",
     "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedNormNonLinearity", "InducedGatedNonLinearity1",
-    "VectorFieldNonLinearity", "InducedNormPool", "InducedNormBatchNorm",
+    "VectorFieldNonLinearity", "InducedNormPool", "InducedNormBatchNorm", "QuotientFourierPointwise",
+    "QuotientFourierELU",
 ]

@@ -15,7 +15,8 @@ from steerable.nn import (
     BranchingModule, DisentangleModule, FieldType, GatedNonLinearity1, GatedNonLinearity2, GatedNonLinearityUniform,
     GeometricTensor, IdentityModule, InducedGatedNonLinearity1, InducedNormBatchNorm, InducedNormNonLinearity,
     InducedNormPool, MergeModule, NormPool, PointwiseMaxPoolAntialiased, PointwiseMaxPoolAntialiased2D,
-    PointwiseMaxPoolAntialiased3D, ReLU, ReshuffleModule, VectorFieldNonLinearity,
+    PointwiseMaxPoolAntialiased3D, QuotientFourierELU, QuotientFourierPointwise, ReLU, ReshuffleModule,
+    VectorFieldNonLinearity,
 )
 from steerable.nn.containers import coordinate_blocks
 
@@ -304,3 +305,56 @@ def test_pointwise_max_pool_antialiased():
     m3 = PointwiseMaxPoolAntialiased3D(FieldType(gs3, [gs3.trivial_repr]), 3, 2, 1)
     with pytest.raises(ValueError, match="5-d tensor .*got shape \\(1, 1, 4, 4\\)"):
         m3(GeometricTensor(torch.zeros(1, 1, 4, 4), m3.in_type))
+
+
+# ---------------------------------------------------------------------- quotient Fourier
+def test_quotient_fourier_exact_on_finite_groups():
+    gs = rot2dOnR2(8)
+    G = gs.fibergroup
+    m = QuotientFourierELU(gs, 2, 3, [0, 1, 2, 4])  # irrep 1 has no C2-invariant vector: left out
+    assert [psi.id for psi in m.in_type.representations[0].irrep_objects] == [G.irrep(0).id, G.irrep(2).id, G.irrep(4).id]
+    assert m.in_type.size == 3 * 4 and len(m.grid) == 8
+    x = torch.randn(4, m.in_type.size, generator=torch.Generator().manual_seed(1))
+    gx = GeometricTensor(x, m.in_type)
+    y = m(gx)
+    for g in G.elements:  # the fibre action alone: exact for all 8 rotations, 45 degrees included
+        torch.testing.assert_close(m(gx.transform(g)).tensor, y.transform(g).tensor, atol=1e-5, rtol=1e-5)
+    xs = _x(m.in_type)
+    m.check_equivariance(x=xs)
+    check_export(m, xs)
+    assert m.state_dict() == {}
+    # the samples are functions on the cosets: f(g) = f(g h) for the rotation h by 180 degrees
+    samples = torch.einsum("kc,bc->bk", m.A[:, :4].float(), x[:, :4])
+    torch.testing.assert_close(samples[:, :4], samples[:, 4:])
+
+
+def test_quotient_fourier_full_band_is_relu_on_the_cosets():
+    """All irreps of D4 with invariant vectors of the flip subgroup: the signals are all functions on the
+    4 cosets, and the layer is ReLU of the coset values."""
+    gs = flipRot2dOnR2(4, axis=0.0)
+    G = gs.fibergroup
+    m = QuotientFourierPointwise(gs, (0, 1), 1, [psi.id for psi in G.irreps()])
+    assert m.in_type.size == 4
+    x = torch.randn(6, 4, generator=torch.Generator().manual_seed(3)).double()
+    A = m.A
+    values = x @ A.T  # f(g_k), each coset twice
+    y = m(GeometricTensor(x.float(), m.in_type)).tensor.double()
+    torch.testing.assert_close(y @ A.T, torch.relu(values), atol=1e-5, rtol=1e-5)
+    m.check_equivariance(x=_x(m.in_type))
+
+
+def test_quotient_fourier_continuous_and_bad_inputs():
+    gs = rot2dOnR2(-1)
+    m = QuotientFourierPointwise(gs, 2, 2, 4, "regular", 16)  # SO(2)/C2 sampled at 16 rotations
+    assert len(m.grid) == 16
+    m.check_equivariance(x=_x(m.in_type))  # grid-exact elements: multiples of 90 degrees
+    with pytest.raises(ValueError, match="none of the irreps .* occurs"):
+        QuotientFourierPointwise(rot2dOnR2(8), 2, 1, [1, 3])
+    with pytest.raises(TypeError, match="gspace must be a GSpace, got"):
+        QuotientFourierPointwise(rot2dOnR2(8).fibergroup, 2, 1, 2)
+    with pytest.raises(ValueError, match="normalize=False is not supported"):
+        QuotientFourierPointwise(rot2dOnR2(8), 2, 1, 2, normalize=False)
+    with pytest.raises(ValueError, match="cannot determine the .* coefficients"):
+        QuotientFourierPointwise(gs, 2, 1, 4, "regular", 3)
+    with pytest.raises(ValueError, match="channels must be a positive int, got 0"):
+        QuotientFourierPointwise(gs, 2, 0, 2)

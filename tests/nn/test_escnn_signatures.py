@@ -39,8 +39,6 @@ DIFFERENCES: dict[str, str] = {
     "R3IcoConv": "not in steerable.nn yet (icosahedral convolution is built elsewhere)",
     "R3IcoConvTransposed": "not in steerable.nn yet (icosahedral convolution is built elsewhere)",
     "HarmonicPolynomialR3": "not in steerable.nn yet (harmonic polynomial bases are built elsewhere)",
-    "QuotientFourierPointwise": "not in steerable.nn yet",
-    "QuotientFourierELU": "not in steerable.nn yet",
 }
 
 _POSITIONAL = ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")

@@ -11,7 +11,8 @@
 * :class:`TensorProductModule`: a learnable quadratic map through tensor squares of the fields.
 
 * :class:`FourierPointwise`, :class:`FourierELU`: a pointwise function of band-limited signals
-  sampled on a grid of the group (:mod:`.fourier`).
+  sampled on a grid of the group (:mod:`.fourier`); :class:`QuotientFourierPointwise`,
+  :class:`QuotientFourierELU` the same for signals on a quotient space ``G/H`` (:mod:`.quotient_fourier`).
 
 Every module's ``export()`` returns a module from :mod:`steerable.nn.exported` (or ``torch.nn``),
 which imports nothing but torch.
@@ -21,6 +22,7 @@ from .concatenated import ConcatenatedNonLinearity, concatenated_representation
 from .gated import GATED_ID, GATES_ID, GatedNonLinearity1, GatedNonLinearity2, GatedNonLinearityUniform
 from .induced import InducedGatedNonLinearity1, InducedNormNonLinearity
 from .norm import NormNonLinearity
+from .quotient_fourier import QuotientFourierELU, QuotientFourierPointwise
 from .pointwise import ELU, LeakyReLU, PointwiseNonLinearity, ReLU
 from .tensor_product import TensorProductModule
 from .vector_field import VectorFieldNonLinearity
@@ -29,5 +31,5 @@ __all__ = [
     "PointwiseNonLinearity", "ReLU", "ELU", "LeakyReLU", "NormNonLinearity", "GatedNonLinearity1", "GATES_ID",
     "GATED_ID", "ConcatenatedNonLinearity", "concatenated_representation", "TensorProductModule",
     "FourierPointwise", "FourierELU", "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedNormNonLinearity",
-    "InducedGatedNonLinearity1", "VectorFieldNonLinearity",
+    "InducedGatedNonLinearity1", "VectorFieldNonLinearity", "QuotientFourierPointwise", "QuotientFourierELU",
 ]
