@@ -6,6 +6,9 @@ representation).  The ``k``-th gate (in field order) multiplies the ``k``-th gat
     y_k = sigmoid(s_k + b_k) f_k,
 
 which commutes with ``rho(g)`` because ``s_k`` is invariant and ``rho(g)`` is linear.
+:class:`GatedNonLinearity1` takes gates and gated fields in one tensor, :class:`GatedNonLinearity2`
+in two (``forward(gates, gated)``), and :class:`GatedNonLinearityUniform` copies of one field
+whose first irreps are its own gates.
 
 Example:
     >>> import torch
