@@ -1,8 +1,8 @@
 """Mutation probe: plant one bug at a time in a copy of the package and see whether the tests notice.
 
 Each mutant is a named list of exact text replacements ``(file, old, new)`` in ``steerable/`` and
-the tests that should catch it.  For every mutant the script copies ``steerable/``, ``tests/``
-and ``pyproject.toml`` to a fresh temporary directory, applies the replacements there, runs
+the tests that should catch it.  For every mutant the script copies ``steerable/``, ``tests/``,
+``bench/`` and ``pyproject.toml`` to a fresh temporary directory, applies the replacements there, runs
 ``python -m pytest`` on the given tests with that copy first on ``PYTHONPATH`` (and as the
 working directory), and reports
 
@@ -87,9 +87,9 @@ MUTANTS: list[Mutant] = [
            ("tests/group/test_group_irreps.py",), "probe-caught"),
     Mutant("drop_change_of_basis", "Representation matrices without the change of basis Q",
            (P("steerable/group/representation.py",
-              "        if self._is_identity_basis:\n            return out\n"
+              "            p += psi.size\n        if self._is_identity_basis:\n            return out\n"
               "        return self.change_of_basis @ out @ self.change_of_basis_inv",
-              "        return out"),),
+              "            p += psi.size\n        return out"),),
            ("tests/group/test_group_representations.py",), "probe-caught"),
     Mutant("harmonic_frequency", "2D kernel harmonics: frequency k >= 2 sampled at frequency k - 1",
            (P("steerable/kernels/harmonics.py", "            k = J[1]\n",
@@ -196,7 +196,7 @@ MUTANTS: list[Mutant] = [
 # ------------------------------------------------------------------------------------------ running
 def _copy_tree(dst: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-    for name in ("steerable", "tests"):
+    for name in ("steerable", "tests", "bench"):  # some tests read the bench scripts
         shutil.copytree(REPO / name, dst / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         if (REPO / name).exists():

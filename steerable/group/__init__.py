@@ -10,7 +10,18 @@ from .compact import CompactGroup
 from .constructions import tensor_product
 from .planar import CyclicGroup, DihedralGroup, SO2, O2, cyclic_group, dihedral_group, o2_group, so2_group, trivial_group
 from .spatial import SO3, O3, so3_group, o3_group
-from .finite_rotations import FiniteRotationGroup, ico_group, icosahedral_group, octa_group, octahedral_group, tetrahedral_group
+from .direct_product import (
+    DirectProductGroup, DoubleGroup, cylinder_discrete_group, cylinder_group, direct_product, double_group,
+    full_cylinder_discrete_group, full_cylinder_group, full_ico_group, full_octa_group, full_tetra_group,
+)
+from .finite_rotations import (
+    FiniteRotationGroup, Icosahedral, Octahedral, ico_group, icosahedral_group, octa_group, octahedral_group,
+    tetrahedral_group,
+)
+from .exceptions import InsufficientIrrepsException, UnderconstrainedCGSystem
+from .homomorphisms import disentangle, homomorphism_space
+from .homspace import HomSpace
+from .planar_matrices import chi, psi, psichi
 from .clebsch_gordan import clebsch_gordan, decompose_irreps_tensor
 from .decompose import decompose_representation, intertwiner_basis
 from .fourier import FourierTransform, fourier_matrix, inverse_fourier_matrix
@@ -23,4 +34,8 @@ __all__ = [
     "cyclic_group", "dihedral_group", "so2_group", "o2_group", "so3_group", "o3_group", "trivial_group",
     "clebsch_gordan", "decompose_irreps_tensor", "decompose_representation", "intertwiner_basis",
     "FourierTransform", "fourier_matrix", "inverse_fourier_matrix",
+    "DirectProductGroup", "direct_product", "full_octa_group", "full_ico_group", "full_tetra_group",
+    "cylinder_group", "full_cylinder_group", "cylinder_discrete_group", "full_cylinder_discrete_group",
+    "DoubleGroup", "double_group", "Octahedral", "Icosahedral", "InsufficientIrrepsException",
+    "UnderconstrainedCGSystem", "homomorphism_space", "HomSpace", "disentangle", "psi", "chi", "psichi",
 ]

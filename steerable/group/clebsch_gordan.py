@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .decompose import decompose_representation
+from .exceptions import InsufficientIrrepsException, UnderconstrainedCGSystem
 from .irrep import IrreducibleRepresentation
 
 __all__ = ["decompose_irreps_tensor", "clebsch_gordan", "numerical_decompose_irreps_tensor"]
@@ -56,9 +57,12 @@ def decompose_irreps_tensor(
             B = G._irrep_matrices(psi_b.id, values)
             return np.einsum("nij,nkl->nikjl", A, B).reshape(len(values), A.shape[1] * B.shape[1], -1)
 
-        irreps, Q = decompose_representation(
-            G, rho, psi_a.size * psi_b.size, lie, name=f"{psi_a.name} x {psi_b.name}", rho_batch=rho_batch
-        )
+        try:
+            irreps, Q = decompose_representation(
+                G, rho, psi_a.size * psi_b.size, lie, name=f"{psi_a.name} x {psi_b.name}", rho_batch=rho_batch
+            )
+        except InsufficientIrrepsException as err:
+            raise UnderconstrainedCGSystem(G, None, psi_a.id, psi_b.id, len(G.generators), str(err)) from err
         G._cache[key] = (irreps, Q)
     irreps, Q = G._cache[key]
     return list(irreps), Q.copy()

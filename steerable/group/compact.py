@@ -22,6 +22,7 @@ from typing import Any, Hashable
 
 from . import constructions
 from .group import Group
+from .homspace import HomSpace
 from .irrep import IrreducibleRepresentation
 from .representation import Representation
 
@@ -104,6 +105,13 @@ class CompactGroup(Group):
         if repr.group != self:
             raise ValueError(f"cannot restrict a representation of {repr.group.name} as one of {self.name}")
         return constructions.restrict_representation(repr, id)
+
+    def homspace(self, id: Hashable) -> HomSpace:
+        """The homogeneous space ``G / H`` of the subgroup ``id`` (cached on the group)."""
+        key = ("homspace", self._normalise_subgroup_id(id))
+        if key not in self._cache:
+            self._cache[key] = HomSpace(self, id)
+        return self._cache[key]
 
     def _tensor_product(self, a: Representation, b: Representation, name: str | None = None) -> Representation:
         return constructions.tensor_product(a, b, name)

@@ -91,6 +91,14 @@ class CyclicGroup(_PlanarGroup):
         size = 1 if (k == 0 or 2 * k == self.N) else 2
         return dict(size=size, type="R" if size == 1 else "C", attributes={"frequency": k})
 
+    @property
+    def subgroup_self_id(self) -> int:
+        return self.N
+
+    @property
+    def subgroup_trivial_id(self) -> int:
+        return 1
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         M = id
         if not isinstance(M, (int, np.integer)) or M < 1 or self.N % M:
@@ -204,6 +212,14 @@ class DihedralGroup(_PlanarGroup):
         j, k = id
         size = 1 if (k == 0 or 2 * k == self.N) else 2
         return dict(size=size, type="R", attributes={"frequency": k, "flip_frequency": j})
+
+    @property
+    def subgroup_self_id(self) -> tuple:
+        return (0, self.N)
+
+    @property
+    def subgroup_trivial_id(self) -> tuple:
+        return (None, 1)
 
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         """``(axis, M)``: ``axis=None`` gives ``C_M``; an integer ``axis`` gives ``D_M`` whose

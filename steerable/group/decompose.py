@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from .exceptions import InsufficientIrrepsException
 from .group import Group, GroupElement
 from .irrep import IrreducibleRepresentation
 
@@ -128,8 +129,8 @@ def _decompose(
 ) -> tuple[list[IrreducibleRepresentation], np.ndarray]:
     """Irreps ``psi_i`` and orthogonal ``Q`` with ``rho(g) = Q (+) psi_i(g) Q^T``.
 
-    Raises ``ValueError`` if ``rho`` is not an orthogonal representation (the pieces found
-    do not add up to its dimension).
+    Raises :class:`InsufficientIrrepsException` (a ``ValueError``) if ``rho`` is not an orthogonal
+    representation (the pieces found do not add up to its dimension).
     """
     gens = group.generators
     gen_mats = [rho(g) for g in gens]
@@ -165,15 +166,15 @@ def _decompose(
                 found += sum(A.shape[1] for _, A in new)
                 pieces.extend(new)
             if found != U.shape[1]:
-                raise ValueError(
-                    f"{name} is not an orthogonal representation of {group.name}: Casimir eigenspace "
+                raise InsufficientIrrepsException(
+                    group, f"{name} is not an orthogonal representation of {group.name}: Casimir eigenspace "
                     f"of value {c:.4f} (dim {U.shape[1]}) is not spanned by irreps (found {found})"
                 )
             order = int(np.max(np.nonzero(same)[0])) + 1
     total = sum(A.shape[1] for _, A in pieces)
     if total != size:
-        raise ValueError(
-            f"{name} is not an orthogonal representation of {group.name}: irreps found span "
+        raise InsufficientIrrepsException(
+            group, f"{name} is not an orthogonal representation of {group.name}: irreps found span "
             f"dimension {total}, expected {size}"
         )
     pieces.sort(key=lambda p: group._irrep_sort_key(p[0].id))

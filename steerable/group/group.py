@@ -217,6 +217,16 @@ class Group(ABC):
             self._subgroups[key] = self._subgroup(key)
         return self._subgroups[key]
 
+    @property
+    def subgroup_self_id(self) -> Hashable:
+        """The id of the group itself in :meth:`subgroup` (escnn's name)."""
+        raise ValueError(f"{self.name} does not name itself as a subgroup")
+
+    @property
+    def subgroup_trivial_id(self) -> Hashable:
+        """The id of the trivial subgroup ``{e}`` in :meth:`subgroup` (escnn's name)."""
+        raise ValueError(f"{self.name} does not name its trivial subgroup")
+
     def _normalise_subgroup_id(self, id: Hashable) -> Hashable:
         return id
 

@@ -311,11 +311,15 @@ def directsum(
     return Representation(group, name, irreps, Q, common, attrs)
 
 
-def change_basis(rho: Representation, Q: np.ndarray, name: str, supported_nonlinearities: Sequence[str] = ()) -> Representation:
-    """The representation ``Q rho(g) Q^T`` for an orthogonal ``Q``."""
-    Q = np.asarray(Q, dtype=np.float64)
-    if Q.shape != (rho.size, rho.size):
-        raise ValueError(f"change of basis must have shape {(rho.size, rho.size)}, got {Q.shape}")
-    if np.abs(Q.T @ Q - np.eye(rho.size)).max() > _ORTHO_TOL:
+def change_basis(repr: Representation, change_of_basis: np.ndarray, name: str,
+                 supported_nonlinearities: Sequence[str] | None = None) -> Representation:
+    """The representation ``Q repr(g) Q^T`` for an orthogonal ``Q = change_of_basis`` (escnn's signature).
+
+    ``supported_nonlinearities`` defaults to none (a change of basis generally breaks pointwise ones).
+    """
+    Q = np.asarray(change_of_basis, dtype=np.float64)
+    if Q.shape != (repr.size, repr.size):
+        raise ValueError(f"change of basis must have shape {(repr.size, repr.size)}, got {Q.shape}")
+    if np.abs(Q.T @ Q - np.eye(repr.size)).max() > _ORTHO_TOL:
         raise ValueError("change of basis must be orthogonal (Q^T Q = I)")
-    return Representation(rho.group, name, rho.irrep_objects, Q @ rho.change_of_basis, supported_nonlinearities)
+    return Representation(repr.group, name, repr.irrep_objects, Q @ repr.change_of_basis, supported_nonlinearities or ())

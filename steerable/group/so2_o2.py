@@ -20,8 +20,8 @@ class SO2(_PlanarGroup):
     continuous = True
     grid_kinds = ("regular", "rand")
 
-    def __init__(self, maxfreq: int = 6) -> None:
-        super().__init__("SO(2)", maxfreq)
+    def __init__(self, maximum_frequency: int = 6) -> None:
+        super().__init__("SO(2)", maximum_frequency)
 
     def __reduce__(self):
         return so2_group, (self.maxfreq,)
@@ -106,6 +106,14 @@ class SO2(_PlanarGroup):
     def _irreps_with_casimir(self, c: float) -> list:
         return [self.irrep(int(round(math.sqrt(max(c, 0.0)))))]
 
+    @property
+    def subgroup_self_id(self) -> int:
+        return -1
+
+    @property
+    def subgroup_trivial_id(self) -> int:
+        return 1
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         """``M > 0``: ``C_M``; ``M = -1``: ``SO(2)`` itself."""
         M = id
@@ -137,8 +145,8 @@ class O2(_PlanarGroup):
     flips = True
     grid_kinds = ("regular", "rand")
 
-    def __init__(self, maxfreq: int = 6) -> None:
-        super().__init__("O(2)", maxfreq)
+    def __init__(self, maximum_frequency: int = 6) -> None:
+        super().__init__("O(2)", maximum_frequency)
 
     def __reduce__(self):
         return o2_group, (self.maxfreq,)
@@ -230,6 +238,14 @@ class O2(_PlanarGroup):
         k = int(round(math.sqrt(max(c, 0.0))))
         return [self.irrep(0, 0), self.irrep(1, 0)] if k == 0 else [self.irrep(1, k)]
 
+    @property
+    def subgroup_self_id(self) -> tuple:
+        return (0.0, -1)
+
+    @property
+    def subgroup_trivial_id(self) -> tuple:
+        return (None, 1)
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         """``(axis, M)``: ``axis=None`` gives rotations (``C_M``, or ``SO(2)`` for ``M=-1``);
         a float ``axis`` gives ``D_M`` (``O(2)`` for ``M=-1``) whose reflections include the
@@ -288,11 +304,12 @@ class O2(_PlanarGroup):
         return self.subgroup((axis, M))
 
 
-def so2_group(maxfreq: int = 6) -> SO2:
-    """``SO(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any frequency can be built)."""
-    return SO2(maxfreq)
+def so2_group(maximum_frequency: int = 3) -> SO2:
+    """``SO(2)``; ``maximum_frequency`` (escnn's default 3) bounds the irreps listed by ``irreps()``
+    (any frequency can be built)."""
+    return SO2(maximum_frequency)
 
 
-def o2_group(maxfreq: int = 6) -> O2:
-    """``O(2)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return O2(maxfreq)
+def o2_group(maximum_frequency: int = 3) -> O2:
+    """``O(2)``; ``maximum_frequency`` (escnn's default 3) bounds the irreps listed by ``irreps()``."""
+    return O2(maximum_frequency)

@@ -6,12 +6,10 @@
 ``O(3)`` the parity-twisted ``psi_(j,l)(i, R) = (-1)^(i j) D^l(R)``: the vectors of R^3
 carry ``(1, 1)``, pseudovectors ``(0, 1)``.
 
-Subgroups are named readably (escnn-style tuples are accepted too):
-``'so3'``, ``('so2',)`` rotations about z, ``('cn', N)`` = ``C_N`` about z, ``('o2',)`` and
-``('dn', N)`` whose flip is the rotation by pi about x, and in ``O(3)`` additionally
-``('cyl', N)`` (``N = -1``: ``O(2)``) whose flip is the mirror ``y -> -y``, and ``'inv'``
-(``{I, -I}``).  Finite rotation groups (tetrahedral, octahedral, icosahedral) slot in as
-further ids mapping a finite group's elements to quaternions.
+Subgroups: readable ids (``'so3'``, ``('so2',)``, ``('cn', N)``, ``('dn', N)``, ``('cyl', N)``,
+``'inv'``, ``'octa'``, ``('full', 'octa')``, ``('cylinder', N)``...) and escnn's tuple ids
+(``(False, -1)``, ``(True, 'octa')``, ``(True, False, N)``, ``('cone', N)``, ``'fulltetra'``, an
+adjoint element last); the table is in :mod:`steerable.group.spatial_subgroups`.
 
 Example:
     >>> from steerable.group import so3_group
@@ -29,10 +27,9 @@ from typing import Any, Hashable
 import numpy as np
 
 from . import so3_math as M
-from . import finite_rotations
 from .compact import CompactGroup
 from .group import Group, GroupElement, SubgroupTriple
-from .planar import cyclic_group, dihedral_group, o2_group, so2_group
+from .spatial_subgroups import normalise_spatial_id, restricted_lie_generator_axes, spatial_subgroup
 
 __all__ = ["SO3", "O3", "so3_group", "o3_group"]
 
@@ -41,8 +38,6 @@ _GENERIC = (
     M.matrix_to_quat(M.axis_angle_to_matrix(np.array([-2.0, 1.0, 0.5]), math.sqrt(2.0))),
 )
 _AXES = np.eye(3)
-_RX_PI = M.matrix_to_quat(M.axis_angle_to_matrix(_AXES[0], math.pi))
-_MIRROR_Y = np.diag([1.0, -1.0, 1.0])
 
 
 @lru_cache(maxsize=None)
@@ -60,82 +55,6 @@ def _wigner_lie_algebra(l: int) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def _rotation_subgroup(G: Group, id: Hashable, to_value) -> SubgroupTriple:
-    """Subgroups of rotations about z (``so2``, ``cn``) and with pi-flips about x (``o2``, ``dn``)."""
-    kind, N = id
-
-    def q_of(f: int, theta: float) -> np.ndarray:
-        qz = M.matrix_to_quat(M.axis_angle_to_matrix(_AXES[2], theta))
-        return M.quat_multiply(qz, _RX_PI) if f else qz
-
-    def in_plane(R: np.ndarray) -> tuple[int, float] | None:
-        # a rotation in the subgroup maps z to +z (no flip) or -z (flip about x)
-        if abs(abs(R[2, 2]) - 1) > 1e-9:
-            return None
-        f = int(R[2, 2] < 0)
-        if f:
-            R = R @ M.axis_angle_to_matrix(_AXES[0], math.pi)
-        return f, math.atan2(R[1, 0], R[0, 0]) % (2 * math.pi)
-
-    if kind == "so2":
-        H = so2_group(G.maxfreq)
-        incl = lambda h: GroupElement(G, to_value(q_of(0, h.value)))  # noqa: E731
-
-        def restr(g):
-            r = in_plane(G._rotation(g.value))
-            return GroupElement(H, r[1]) if r is not None and r[0] == 0 and G._is_rotation(g.value) else None
-
-        return H, incl, restr
-    if kind == "o2":
-        H = o2_group(G.maxfreq)
-        incl = lambda h: GroupElement(G, to_value(q_of(*h.value)))  # noqa: E731
-
-        def restr(g):
-            r = in_plane(G._rotation(g.value))
-            return GroupElement(H, r) if r is not None and G._is_rotation(g.value) else None
-
-        return H, incl, restr
-    if not isinstance(N, (int, np.integer)) or N < 1:
-        raise ValueError(f"subgroup ({kind!r}, N) of {G.name} needs an integer N >= 1, got {N!r}")
-    step = 2 * math.pi / N
-    if kind == "cn":
-        H = cyclic_group(int(N))
-        incl = lambda h: GroupElement(G, to_value(q_of(0, step * h.value)))  # noqa: E731
-    else:
-        H = dihedral_group(int(N))
-        incl = lambda h: GroupElement(G, to_value(q_of(h.value[0], step * h.value[1])))  # noqa: E731
-
-    def restr_f(g):
-        r = in_plane(G._rotation(g.value))
-        if r is None or not G._is_rotation(g.value):
-            return None
-        k = r[1] / step
-        if abs(k - round(k)) > 1e-9 or (kind == "cn" and r[0]):
-            return None
-        return GroupElement(H, int(round(k)) % N if kind == "cn" else (r[0], int(round(k)) % N))
-
-    return H, incl, restr_f
-
-
-_FINITE = {"tetra": "tetrahedral_group", "octa": "octahedral_group", "ico": "icosahedral_group"}
-
-
-def _finite_rotation_subgroup(G: Group, kind: str, to_value) -> SubgroupTriple:
-    """The tetrahedral, octahedral or icosahedral rotation group inside SO(3) or O(3)."""
-    H = getattr(finite_rotations, _FINITE[kind])()
-    incl = lambda h: GroupElement(G, to_value(M.matrix_to_quat(H.matrices[h.value])))  # noqa: E731
-
-    def restr(g: GroupElement) -> GroupElement | None:
-        if not G._is_rotation(g.value):
-            return None
-        try:
-            return H.element(G._rotation(g.value), "MAT")
-        except ValueError:
-            return None
-
-    return H, incl, restr
-
-
 class SO3(CompactGroup):
     """``SO(3)``: value a canonical quaternion ``(x, y, z, w)`` with ``w >= 0``."""
 
@@ -143,15 +62,15 @@ class SO3(CompactGroup):
     continuous = True
     grid_kinds = ("thomson", "fibonacci", "hopf", "rand", "cube")
 
-    def __init__(self, maxfreq: int = 2) -> None:
-        super().__init__("SO(3)", maxfreq)
+    def __init__(self, maximum_frequency: int = 2) -> None:
+        super().__init__("SO(3)", maximum_frequency)
 
     def __reduce__(self):
         return so3_group, (self.maxfreq,)
 
     def _normalise_subgroup_id(self, id: Hashable) -> Hashable:
-        # cache under the readable id: (True, 4) and ('dn', 4) are one subgroup, and (1, 4) is no id
-        return _normalise_spatial_id(id)
+        # cache under the canonical id: (True, 4) and ('dn', 4) are one subgroup, and (1, 4) is no id
+        return normalise_spatial_id(id, self)
 
     # rotation part / rotation test shared with O(3)
     def _rotation(self, value: np.ndarray) -> np.ndarray:
@@ -264,27 +183,44 @@ class SO3(CompactGroup):
         return [self.irrep(_degree_of_casimir(c))]
 
     def _restricted_lie_algebra(self, subgroup_id: Hashable, psi) -> list[np.ndarray] | None:
-        """Exact generators for the continuous subgroups (all contain only proper rotations
-        in their identity component): SO(3) itself, or rotations about z."""
-        kind = _normalise_spatial_id(subgroup_id)[0]
-        if kind in ("so3", "o3"):
-            return self._irrep_lie_algebra(psi.id)
-        if kind in ("so2", "o2", "cyl"):
-            return [self._irrep_lie_algebra(psi.id)[2]]
-        return None
+        """Exact generators for the continuous subgroups (their identity components hold
+        only proper rotations): SO(3) itself, or rotations about z, conjugated by the
+        subgroup's adjoint element if it has one."""
+        id = normalise_spatial_id(subgroup_id, self)
+        axes = restricted_lie_generator_axes(id[:2])
+        if not axes:
+            return None
+        X = self._irrep_lie_algebra(psi.id)
+        if len(id) == 2:
+            return [X[a] for a in axes]
+        # conjugated subgroup, incl(exp tX) = c^-1 exp(tX) c: d psi = psi(c)^T d psi(X) psi(c)
+        P = psi(id[2])
+        return [P.T @ X[a] @ P for a in axes]
 
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
-        id = _normalise_spatial_id(id)
-        if id == ("so3", None):
-            return self, (lambda h: h), (lambda g: g)
-        if id[0] in ("so2", "o2", "cn", "dn"):
-            return _rotation_subgroup(self, id, lambda q: q)
-        if id[0] in _FINITE:
-            return _finite_rotation_subgroup(self, id[0], lambda q: q)
-        raise ValueError(
-            f"unknown subgroup id {id!r} of SO(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N), "
-            "'tetra', 'octa', 'ico'"
-        )
+        return spatial_subgroup(self, normalise_spatial_id(id, self))
+
+    # the pieces the subgroup constructions need (spatial_subgroups.py)
+    _has_inversion = False
+
+    def _rotation_value(self, q: np.ndarray) -> Any:
+        """The value of the rotation with quaternion ``q``."""
+        return q
+
+    def _quaternion(self, value: Any) -> np.ndarray:
+        return value
+
+    def rotation_group(self) -> "SO3":
+        """``SO(3)`` (the rotations of this group)."""
+        return so3_group(self.maxfreq)
+
+    @property
+    def subgroup_self_id(self) -> str:
+        return "o3" if self._has_inversion else "so3"
+
+    @property
+    def subgroup_trivial_id(self) -> tuple:
+        return ("cn", 1)
 
 
 class O3(SO3):
@@ -292,8 +228,8 @@ class O3(SO3):
 
     parametrisations = ("(int, Q)", "(int, MAT)", "(int, ZYZ)", "MAT")
 
-    def __init__(self, maxfreq: int = 2) -> None:
-        Group.__init__(self, "O(3)", maxfreq)
+    def __init__(self, maximum_frequency: int = 3) -> None:
+        Group.__init__(self, "O(3)", maximum_frequency)
 
     def __reduce__(self):
         return o3_group, (self.maxfreq,)
@@ -387,60 +323,13 @@ class O3(SO3):
         l = _degree_of_casimir(c)
         return [self.irrep(0, l), self.irrep(1, l)]
 
-    def _subgroup(self, id: Hashable) -> SubgroupTriple:
-        id = _normalise_spatial_id(id)
-        if id == ("o3", None):
-            return self, (lambda h: h), (lambda g: g)
-        if id == ("so3", None):
-            H = so3_group(self.maxfreq)
-            return H, (lambda h: GroupElement(self, (0, h.value))), (lambda g: GroupElement(H, g.value[1]) if g.value[0] == 0 else None)
-        if id[0] in ("so2", "o2", "cn", "dn"):
-            return _rotation_subgroup(self, id, lambda q: (0, q))
-        if id[0] in _FINITE:
-            return _finite_rotation_subgroup(self, id[0], lambda q: (0, q))
-        if id[0] == "inv":
-            H = cyclic_group(2)
-            ident = np.array([0.0, 0.0, 0.0, 1.0])
-            return (
-                H,
-                lambda h: GroupElement(self, (h.value, ident)),
-                lambda g: GroupElement(H, g.value[0]) if SO3._equal(self, g.value[1], ident) else None,
-            )
-        if id[0] == "cyl":
-            N = id[1]
-            if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or (N < 1 and N != -1):
-                raise ValueError(f"subgroup ('cyl', N) of O(3) needs an integer N >= 1 (D_N) or -1 (O(2)); got {N!r}")
-            return self._cylinder_subgroup(N)
-        raise ValueError(
-            f"unknown subgroup id {id!r} of O(3); expected 'so3', ('so2',), ('cn', N), ('o2',), ('dn', N), ('cyl', N), "
-            "'inv', 'tetra', 'octa', 'ico'"
-        )
+    _has_inversion = True
 
-    def _cylinder_subgroup(self, N: int) -> SubgroupTriple:
-        """``O(2)`` (``N=-1``) or ``D_N`` acting on the xy-plane with the mirror ``y -> -y``."""
-        H = o2_group(self.maxfreq) if N == -1 else dihedral_group(int(N))
-        step = None if N == -1 else 2 * math.pi / N
+    def _rotation_value(self, q: np.ndarray) -> Any:
+        return (0, q)
 
-        def incl(h: GroupElement) -> GroupElement:
-            f, t = h.value
-            t = t if step is None else t * step
-            m = np.eye(3)
-            m[:2, :2] = [[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]]
-            return GroupElement(self, self._from_param(m @ _MIRROR_Y if f else m, "MAT"))
-
-        def restr(g: GroupElement) -> GroupElement | None:
-            m = self.standard_matrix(g)
-            if abs(m[2, 2] - 1) > 1e-9:
-                return None
-            f = int(np.linalg.det(m) < 0)
-            m2 = (m @ _MIRROR_Y if f else m)[:2, :2]
-            t = math.atan2(m2[1, 0], m2[0, 0]) % (2 * math.pi)
-            if step is None:
-                return GroupElement(H, (f, t))
-            k = t / step
-            return GroupElement(H, (f, int(round(k)) % N)) if abs(k - round(k)) < 1e-9 else None
-
-        return H, incl, restr
+    def _quaternion(self, value: Any) -> np.ndarray:
+        return value[1]
 
 
 def _grid_quaternions(kind: str, N: int | None, seed: int) -> list[np.ndarray]:
@@ -453,29 +342,6 @@ def _grid_quaternions(kind: str, N: int | None, seed: int) -> list[np.ndarray]:
 
 def _degree_of_casimir(c: float) -> int:
     return int(round((-1 + math.sqrt(1 + 4 * max(c, 0.0))) / 2))
-
-
-def _normalise_spatial_id(id: Hashable) -> tuple:
-    """Accept readable ids and a few escnn-style tuples: (False, -1) so2, (False, N) cn,
-    (True, -1) o2, (True, N) dn."""
-    if id in ("so3", ("so3",)):
-        return ("so3", None)
-    if id in ("o3", ("o3",)):
-        return ("o3", None)
-    if id in ("inv", ("inv",)):
-        return ("inv", None)
-    if isinstance(id, str):
-        return (id, None)
-    if isinstance(id, tuple) and len(id) == 2 and isinstance(id[0], bool):
-        flip, N = id
-        if N == -1:
-            return ("o2" if flip else "so2", None)
-        return ("dn" if flip else "cn", N)
-    if isinstance(id, tuple) and len(id) == 1:
-        return (id[0], None)
-    if isinstance(id, tuple) and len(id) == 2 and isinstance(id[0], str):
-        return id
-    raise ValueError(f"invalid subgroup id {id!r} of a spatial group")
 
 
 @lru_cache(maxsize=1)
@@ -493,11 +359,11 @@ def _cube_quaternions() -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def so3_group(maxfreq: int = 2) -> SO3:
-    """``SO(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()`` (any degree can be built)."""
-    return SO3(maxfreq)
+def so3_group(maximum_frequency: int = 2) -> SO3:
+    """``SO(3)``; ``maximum_frequency`` bounds the irreps listed by ``irreps()`` (any degree can be built)."""
+    return SO3(maximum_frequency)
 
 
-def o3_group(maxfreq: int = 2) -> O3:
-    """``O(3)``; ``maxfreq`` bounds the irreps listed by ``irreps()``."""
-    return O3(maxfreq)
+def o3_group(maximum_frequency: int = 2) -> O3:
+    """``O(3)``; ``maximum_frequency`` bounds the irreps listed by ``irreps()``."""
+    return O3(maximum_frequency)

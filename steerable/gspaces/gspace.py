@@ -28,8 +28,10 @@ import torch.nn.functional as F
 
 from ..group import Group, GroupElement, IrreducibleRepresentation, Representation, o2_group, o3_group
 
-__all__ = ["GSpace", "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2", "trivialOnR2", "rot3dOnR3", "flipRot3dOnR3",
-           "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "invOnR3", "trivialOnR3", "octaOnR3", "icoOnR3", "tetraOnR3"]
+__all__ = ["GSpace", "GSpace0D", "GSpace2D", "GSpace3D", "no_base_space",
+           "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2", "trivialOnR2", "rot3dOnR3", "flipRot3dOnR3",
+           "rot2dOnR3", "dihedralOnR3", "conicalOnR3", "invOnR3", "trivialOnR3", "octaOnR3", "icoOnR3", "tetraOnR3",
+           "fullOctaOnR3", "fullIcoOnR3", "fullCylindricalOnR3", "cylindricalOnR3", "mirOnR3"]
 
 
 class GSpace:
@@ -66,6 +68,11 @@ class GSpace:
 
     def irrep(self, *id: Any) -> IrreducibleRepresentation:
         return self.fibergroup.irrep(*id)
+
+    @property
+    def representations(self) -> dict[str, Representation]:
+        """The fibre group's representations by name (escnn's ``gspace.representations``)."""
+        return self.fibergroup.representations
 
     @property
     def irreps(self) -> list[IrreducibleRepresentation]:
@@ -187,6 +194,112 @@ def _restricted_gspace(parent: GSpace, id: Hashable) -> GSpace:
     return parent.restrict(id)[0]
 
 
+class GSpace2D(GSpace):
+    """A subgroup of ``O(2)`` acting on the plane (escnn's ``GSpace2D``).
+
+    Args:
+        sg_id: the id of the fibre group in ``O(2)``: ``(axis, N)`` with ``axis=None`` for the
+            rotations ``C_N`` (``SO(2)`` for ``N=-1``) or a mirror angle for ``D_N`` / ``O(2)``.
+        maximum_frequency: band limit of the listed irreps of a continuous fibre group.
+        name: readable name (default ``"<group>_on_R2"``).
+
+    Example:
+        >>> GSpace2D((None, 4)).fibergroup.name
+        'C4'
+    """
+
+    def __init__(self, sg_id: Hashable, maximum_frequency: int = 6, name: str | None = None) -> None:
+        ambient = o2_group(maximum_frequency)
+        super().__init__(ambient, sg_id, name or f"{ambient.subgroup(sg_id)[0].name}_on_R2")
+        self.dimensionality = 2
+
+    def __reduce__(self):
+        return GSpace2D, (self.ambient_subgroup_id, self.ambient.maxfreq, self.name)
+
+
+class GSpace3D(GSpace):
+    """A subgroup of ``O(3)`` acting on ``R^3`` (escnn's ``GSpace3D``).
+
+    Args:
+        sg_id: the id of the fibre group in ``O(3)``, readable or escnn's tuple form (see
+            :mod:`steerable.group.spatial_subgroups`), e.g. ``(True, 'octa')`` for ``O_h``.
+        maximum_frequency: band limit of the listed irreps of a continuous fibre group.
+        name: readable name (default ``"<group>_on_R3"``).
+
+    Example:
+        >>> GSpace3D((True, 'octa')).fibergroup.order()
+        48
+    """
+
+    def __init__(self, sg_id: Hashable, maximum_frequency: int = 2, name: str | None = None) -> None:
+        ambient = o3_group(maximum_frequency)
+        super().__init__(ambient, sg_id, name or f"{ambient.subgroup(sg_id)[0].name}_on_R3")
+        self.dimensionality = 3
+
+    def __reduce__(self):
+        return GSpace3D, (self.ambient_subgroup_id, self.ambient.maxfreq, self.name)
+
+
+class GSpace0D(GSpace):
+    """A group acting on a single point ``R^0`` (escnn's ``GSpace0D``): feature vectors with no
+    spatial axes, e.g. the inputs of equivariant linear layers.
+
+    ``g`` acts on the (empty) base space trivially; fields transform only by their representation.
+
+    Args:
+        G: the fibre group.
+
+    Example:
+        >>> from steerable.group import so3_group
+        >>> GSpace0D(so3_group()).dimensionality
+        0
+    """
+
+    def __init__(self, G: Group) -> None:
+        if not isinstance(G, Group):
+            raise TypeError(f"GSpace0D needs a Group, got {type(G).__name__}")
+        self.ambient = None
+        self.ambient_subgroup_id = None
+        self.fibergroup = G
+        self._incl = lambda g: g
+        self.dimensionality = 0
+        self.name = f"{G.name}_on_R0"
+        self._key = ("gspace0d", G)
+
+    def __reduce__(self):
+        return GSpace0D, (self.fibergroup,)
+
+    def _harmonic_repr(self, ambient_irrep_id: tuple) -> Representation:
+        raise ValueError(f"{self.name} has no base space: there are no harmonics on R^0")
+
+    def ambient_element(self, g: GroupElement) -> GroupElement:
+        """``g`` itself (there is no ambient ``O(d)``)."""
+        return self.fibergroup._check_element(g)
+
+    def basespace_action(self, g: GroupElement) -> np.ndarray:
+        """The ``0 x 0`` matrix: ``R^0`` is a point."""
+        self.fibergroup._check_element(g)
+        return np.zeros((0, 0))
+
+    @property
+    def testing_elements(self) -> list[GroupElement]:
+        return list(self.fibergroup.testing_elements())
+
+    def transform_signal(self, x: torch.Tensor, g: GroupElement, mode: str = "bilinear") -> torch.Tensor:
+        """``x`` unchanged: no spatial axes to move."""
+        self.fibergroup._check_element(g)
+        return x
+
+    def restrict(self, id: Hashable) -> tuple["GSpace", Callable, Callable]:
+        H, incl, restr = self.fibergroup.subgroup(id)
+        return GSpace0D(H), incl, restr
+
+
+def no_base_space(G: Group) -> GSpace0D:
+    """``G`` acting on a point (escnn's ``no_base_space``): :class:`GSpace0D`."""
+    return GSpace0D(G)
+
+
 # ---------------------------------------------------------------------- grid actions
 def _is_signed_permutation(A: np.ndarray) -> bool:
     R = np.round(A)
@@ -240,87 +353,139 @@ def rot2dOnR2(N: int = -1, maximum_frequency: int = 6) -> GSpace:
 
     ``maximum_frequency`` bounds the irreps ``SO(2)`` lists (ignored for finite ``N``).
     """
-    return GSpace(o2_group(maximum_frequency), (None, N), f"{'SO(2)' if N == -1 else f'C{N}'}_on_R2")
+    return GSpace2D(maximum_frequency=maximum_frequency, sg_id=(None, N), name=f"{'SO(2)' if N == -1 else f'C{N}'}_on_R2")
 
 
 def flipRot2dOnR2(N: int = -1, maximum_frequency: int = 6, axis: float = math.pi / 2) -> GSpace:
     """Rotations and reflections ``D_N`` (``N=-1``, the default: ``O(2)``); the mirror line is at
     angle ``axis`` from the ``x0`` axis (default ``pi/2``, as escnn: ``(x0, x1) -> (-x0, x1)``)."""
     name = "O(2)" if N == -1 else f"D{N}"
-    return GSpace(o2_group(maximum_frequency), (float(axis), N), f"{name}[axis={axis:g}]_on_R2")
+    return GSpace2D(maximum_frequency=maximum_frequency, sg_id=(float(axis), N), name=f"{name}[axis={axis:g}]_on_R2")
 
 
 def flip2dOnR2(axis: float = math.pi / 2) -> GSpace:
     """The reflection group ``D_1``: the mirror across the line at angle ``axis`` (measured from
     the ``x0`` axis); the default ``pi/2`` is ``(x0, x1) -> (-x0, x1)``, i.e. reversing array axis 0."""
-    return GSpace(o2_group(), (float(axis), 1), f"Flip[axis={axis:g}]_on_R2")
+    return GSpace2D(sg_id=(float(axis), 1), name=f"Flip[axis={axis:g}]_on_R2")
 
 
 def trivialOnR2() -> GSpace:
     """The trivial group acting on the plane (plain CNNs)."""
-    return GSpace(o2_group(), (None, 1), "C1_on_R2")
+    return GSpace2D(sg_id=(None, 1), name="C1_on_R2")
 
 
 def rot3dOnR3(maximum_frequency: int = 2) -> GSpace:
     """``SO(3)`` acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), "so3", "SO(3)_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id="so3", name="SO(3)_on_R3")
 
 
 def flipRot3dOnR3(maximum_frequency: int = 2) -> GSpace:
     """``O(3)`` acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), "o3", "O(3)_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id="o3", name="O(3)_on_R3")
 
 
-def rot2dOnR3(n: int = -1, maximum_frequency: int = 2) -> GSpace:
-    """Rotations about the z axis (``C_n``, or ``SO(2)`` for ``n=-1``) acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), ("so2", None) if n == -1 else ("cn", n),
-                  f"{'SO(2)' if n == -1 else f'C{n}'}_on_R3")
+def rot2dOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about the z axis (``C_n``, or ``SO(2)`` for ``n=-1``) acting on ``R^3``; escnn's id
+    ``(False, False, n)``.  ``adjoint`` (an ``O(3)`` element ``c``) conjugates the group: ``g -> c^-1 g c``."""
+    return GSpace3D(_with_adjoint((False, False, _check_n(n)), adjoint), maximum_frequency=maximum_frequency,
+                    name=f"{'SO(2)' if n == -1 else f'C{n}'}_on_R3")
 
 
-def dihedralOnR3(n: int = -1, axis: float = math.pi / 2, maximum_frequency: int = 2) -> GSpace:
-    """Rotations about z and rotations by pi about x (``D_n``, or ``O(2)`` for ``n=-1``) on ``R^3``.
+def dihedralOnR3(n: int = -1, axis: float = math.pi / 2, adjoint: GroupElement | None = None,
+                 maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about z and the rotation by pi about the horizontal axis at angle ``axis`` (default
+    ``pi/2``: the y axis, ``(x, y, z) -> (-x, y, -z)``) — ``D_n``, or ``O(2)`` for ``n=-1`` — on ``R^3``.
 
-    Only the default ``axis`` (the flip axis of escnn's default) is supported.
+    escnn's id ``(False, 2 axis, n)``; ``adjoint`` conjugates the group (``g -> c^-1 g c``).
     """
-    _check_default_axis(axis)
-    return GSpace(o3_group(maximum_frequency), ("o2", None) if n == -1 else ("dn", n),
-                  f"{'O(2)' if n == -1 else f'D{n}'}-dihedral_on_R3")
+    sg_id = _with_adjoint((False, 2 * float(axis), _check_n(n)), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=maximum_frequency, name=f"{'O(2)' if n == -1 else f'D{n}'}-dihedral_on_R3")
 
 
-def conicalOnR3(n: int = -1, axis: float = math.pi / 2, maximum_frequency: int = 2) -> GSpace:
-    """Rotations about z and mirrors through vertical planes (``C_nv``; ``O(2)`` for ``n=-1``) on ``R^3``.
+def conicalOnR3(n: int = -1, axis: float = math.pi / 2, adjoint: GroupElement | None = None,
+                maximum_frequency: int = 2) -> GSpace3D:
+    """Rotations about z and the mirrors through vertical planes (``C_nv``; ``O(2)`` for ``n=-1``) on
+    ``R^3``; one mirror plane holds the z axis and the horizontal axis at angle ``axis`` (default
+    ``pi/2``: the plane ``x = 0``, ``(x, y, z) -> (-x, y, z)``).
 
-    Only the default ``axis`` is supported.
+    escnn's id ``('cone', 2 axis, n)``; ``adjoint`` conjugates the group (``g -> c^-1 g c``).
     """
-    _check_default_axis(axis)
-    return GSpace(o3_group(maximum_frequency), ("cyl", n), f"{'O(2)' if n == -1 else f'D{n}'}-conical_on_R3")
-
-
-def _check_default_axis(axis: float) -> None:
-    if not isinstance(axis, (int, float)) or abs(float(axis) - math.pi / 2) > 1e-12:
-        raise ValueError(f"only the default mirror axis pi/2 is supported on R^3, got axis={axis!r}")
+    sg_id = _with_adjoint(("cone", 2 * float(axis), _check_n(n)), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=maximum_frequency, name=f"{'O(2)' if n == -1 else f'D{n}'}-conical_on_R3")
 
 
 def invOnR3(maximum_frequency: int = 2) -> GSpace:
     """The point inversion ``{I, -I}`` acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), "inv", "Inv_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id="inv", name="Inv_on_R3")
 
 
 def octaOnR3(maximum_frequency: int = 2) -> GSpace:
     """The 24 rotations of the cube acting on ``R^3`` (exact on voxel grids)."""
-    return GSpace(o3_group(maximum_frequency), "octa", "Octahedral_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id="octa", name="Octahedral_on_R3")
 
 
 def icoOnR3(maximum_frequency: int = 2) -> GSpace:
     """The 60 rotations of the icosahedron acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), "ico", "Icosahedral_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id="ico", name="Icosahedral_on_R3")
 
 
 def tetraOnR3(maximum_frequency: int = 2) -> GSpace:
     """The 12 rotations of the tetrahedron acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), "tetra", "Tetrahedral_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id="tetra", name="Tetrahedral_on_R3")
 
 
 def trivialOnR3(maximum_frequency: int = 2) -> GSpace:
     """The trivial group acting on ``R^3``."""
-    return GSpace(o3_group(maximum_frequency), ("cn", 1), "C1_on_R3")
+    return GSpace3D(maximum_frequency=maximum_frequency, sg_id=("cn", 1), name="C1_on_R3")
+
+
+# escnn's factories of the O(3) subgroups with the inversion or mirrors; the ids are escnn's
+def fullOctaOnR3() -> GSpace3D:
+    """``O_h = C_2 x O``: the 48 isometries of the cube (rotations, inversion, mirrors) on ``R^3``;
+    every element permutes the voxels of a cubic grid."""
+    return GSpace3D((True, "octa"), maximum_frequency=3, name="FullOctahedral_on_R3")
+
+
+def fullIcoOnR3() -> GSpace3D:
+    """``I_h = C_2 x I``: the 120 isometries of the icosahedron on ``R^3``."""
+    return GSpace3D((True, "ico"), maximum_frequency=4, name="FullIcosahedral_on_R3")
+
+
+def _with_adjoint(sg_id: tuple, adjoint: GroupElement | None) -> tuple:
+    if adjoint is None:
+        return sg_id
+    if not isinstance(adjoint, GroupElement):
+        raise TypeError(f"adjoint must be an element of O(3), got {type(adjoint).__name__}")
+    return sg_id + (adjoint,)
+
+
+def _check_n(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or (n < 1 and n != -1):
+        raise ValueError(f"n must be an integer >= 1 or -1 (continuous), got {n!r}")
+    return n
+
+
+def fullCylindricalOnR3(n: int = -1, axis: float = math.pi / 2, adjoint: GroupElement | None = None,
+                        maximum_frequency: int = 2) -> GSpace3D:
+    """``C_2 x O(2)`` (``n=-1``) or ``C_2 x D_n``: rotations about z, pi-rotations about a horizontal
+    axis and the inversion, on ``R^3``.
+
+    As in escnn, the subgroup id is ``(True, axis, n)``: the flip axis is at angle ``axis / 2`` in
+    the xy-plane (``pi/4`` by default, so the flip ``(x, y, z) -> (y, x, -z)`` permutes voxels).
+    ``adjoint`` (an ``O(3)`` element ``c``) conjugates the group: ``g -> c^-1 g c``.
+    """
+    sg_id = _with_adjoint((True, float(axis), _check_n(n)), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=maximum_frequency)
+
+
+def cylindricalOnR3(n: int = -1, adjoint: GroupElement | None = None, maximum_frequency: int = 2) -> GSpace3D:
+    """``C_2 x SO(2)`` (``n=-1``) or ``C_2 x C_n``: rotations about z and the inversion, on ``R^3``."""
+    sg_id = _with_adjoint((True, False, _check_n(n)), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=maximum_frequency)
+
+
+def mirOnR3(axis: float = math.pi / 2, adjoint: GroupElement | None = None) -> GSpace3D:
+    """The mirror ``C_2`` across the vertical plane through the axis at angle ``axis`` in the
+    xy-plane (default ``pi/2``: the plane ``x = 0``, i.e. ``(x, y, z) -> (-x, y, z)``)."""
+    sg_id = _with_adjoint(("cone", 2 * float(axis), 1), adjoint)
+    return GSpace3D(sg_id, maximum_frequency=1)

@@ -37,17 +37,35 @@ def test_flipRot2dOnR2_default_axis_is_pi_over_2() -> None:
     ("flip2dOnR2", ["axis"]),
     ("rot3dOnR3", ["maximum_frequency"]),
     ("flipRot3dOnR3", ["maximum_frequency"]),
-    ("rot2dOnR3", ["n", "maximum_frequency"]),
+    ("rot2dOnR3", ["n", "adjoint", "maximum_frequency"]),
+    ("dihedralOnR3", ["n", "axis", "adjoint", "maximum_frequency"]),
+    ("conicalOnR3", ["n", "axis", "adjoint", "maximum_frequency"]),
 ])
 def test_factory_signatures_match_escnn(name: str, params: list[str]) -> None:
     sig = inspect.signature(getattr(gspaces, name))
     assert list(sig.parameters) == params
-    defaults = {"N": -1, "n": -1, "maximum_frequency": 6 if name.endswith("R2") else None, "axis": math.pi / 2}
+    defaults = {"N": -1, "n": -1, "maximum_frequency": 6 if name.endswith("R2") else None, "axis": math.pi / 2,
+                "adjoint": None}
     for p in params:
         if defaults[p] is not None:
             assert sig.parameters[p].default == defaults[p]
 
 
-def test_R3_factories_refuse_an_unsupported_axis() -> None:
-    with pytest.raises(ValueError, match="axis"):
-        gspaces.dihedralOnR3(4, axis=0.3)
+def test_R3_factories_turn_the_flip_axis_as_escnn() -> None:
+    """escnn: dihedralOnR3's flip is the pi-rotation about the horizontal axis at angle ``axis``
+    (default pi/2: the y axis), conicalOnR3's mirror plane holds that axis and z."""
+    for make, default, turned in [
+        (gspaces.dihedralOnR3, np.diag([-1.0, 1, -1]), np.diag([1.0, -1, -1])),
+        (gspaces.conicalOnR3, np.diag([-1.0, 1, 1]), np.diag([1.0, -1, 1])),
+    ]:
+        for axis, A in [(math.pi / 2, default), (0.0, turned)]:
+            gs = make(4, axis=axis)
+            np.testing.assert_allclose(gs.basespace_action(gs.fibergroup.element((1, 0))), A, atol=1e-12)
+    gs = gspaces.dihedralOnR3(-1, axis=0.3)  # any axis: O(2) with a turned flip, still a representation
+    G = gs.fibergroup
+    g, h = G.element((1, 0.4)), G.element((0, 1.1))
+    np.testing.assert_allclose(gs.basespace_action(g @ h), gs.basespace_action(g) @ gs.basespace_action(h), atol=1e-12)
+    with pytest.raises(ValueError, match="n must be"):
+        gspaces.rot2dOnR3(0)
+
+
