@@ -115,7 +115,7 @@ MUTANTS: list[Mutant] = [
               "        E = np.eye(in_type.size)"),),
            ("tests/nn/test_norm.py",), "probe-caught"),
     Mutant("group_pool_mean", "GroupPooling takes the mean over the group instead of the max",
-           (P("steerable/nn/pooling_fields.py", 'r = xs.amax(2) if self.op == "max"',
+           (P("steerable/nn/exported/layers.py", 'r = xs.amax(2) if self.op == "max"',
               'r = xs.mean(2) if self.op == "max"'),),
            ("tests/nn/test_pool.py",), "probe-caught"),
     Mutant("export_drops_bias", "export() of a convolution leaves the bias out",
@@ -149,25 +149,25 @@ MUTANTS: list[Mutant] = [
            ("tests/group",), "probe-survived"),
     # --- gaps listed with the survivors ----------------------------------------------------------
     Mutant("field_dropout_per_channel", "FieldDropout draws one mask entry per channel, not per field",
-           (P("steerable/nn/misc_maps.py",
+           (P("steerable/nn/exported/layers.py",
               "keep = torch.empty(x.shape[0], self.n_fields, device=x.device, dtype=x.dtype)",
               "keep = torch.empty(x.shape[0], x.shape[1], device=x.device, dtype=x.dtype)"),
-            P("steerable/nn/misc_maps.py", "mask = keep.index_select(1, self.fidx) / (1.0 - self.p)",
+            P("steerable/nn/exported/layers.py", "mask = keep.index_select(1, self.fidx) / (1.0 - self.p)",
               "mask = keep / (1.0 - self.p)")),
            ("tests/nn/test_gaps_dropout.py",)),
     Mutant("pointwise_dropout_half_channels", "PointwiseDropout drops only the first half of the channels",
-           (P("steerable/nn/misc_maps.py",
+           (P("steerable/nn/dropout.py",
               "        return GeometricTensor(F.dropout(x.tensor, self.p, self.training, self.inplace), self.out_type)",
               "        h = x.tensor.shape[1] // 2\n"
               "        t = torch.cat([F.dropout(x.tensor[:, :h], self.p, self.training), x.tensor[:, h:]], 1)\n"
               "        return GeometricTensor(t, self.out_type)"),),
            ("tests/nn/test_gaps_dropout.py",)),
     Mutant("adaptive_max_pool3d_avg", "PointwiseAdaptiveMaxPool3D averages instead of taking the max",
-           (P("steerable/nn/pooling.py", "(3, True): F.adaptive_max_pool3d}", "(3, True): F.adaptive_avg_pool3d}"),),
+           (P("steerable/nn/pooling/pointwise.py", "(3, True): F.adaptive_max_pool3d}", "(3, True): F.adaptive_avg_pool3d}"),),
            ("tests/nn/test_gaps_layers.py",)),
     Mutant("iid_bn_per_channel_mean", "IIDBatchNorm*: mean subtracted per channel (not projected on trivial irreps)",
            (P("steerable/nn/normalization.py",
-              "        E = _trivial_block_columns(in_type)\n"
+              "        E = trivial_block_columns(in_type)\n"
               "        super().__init__(in_type, gidx, E, None, eps, momentum, affine, track_running_stats)",
               "        E = np.eye(in_type.size)\n"
               "        super().__init__(in_type, gidx, E, None, eps, momentum, affine, track_running_stats)"),),
@@ -183,11 +183,11 @@ MUTANTS: list[Mutant] = [
               "                setattr(self, f\"basis_{i}\", B.float().double().to(buf.device))"),),
            ("tests/nn/test_gaps_f64.py",)),
     Mutant("mask_off_centre", "MaskModule's disk centred 1e-6 pixel off the grid centre (below float32 tests)",
-           (P("steerable/nn/misc_maps.py", "    ax = torch.arange(S, dtype=torch.float64) - c\n",
+           (P("steerable/nn/mask.py", "    ax = torch.arange(S, dtype=torch.float64) - c\n",
               "    ax = torch.arange(S, dtype=torch.float64) - c - 1e-6\n"),),
            ("tests/nn/test_gaps_f64.py",)),
     Mutant("upsampling_float32", "R2Upsampling/R3Upsampling interpolate in float32 whatever the input dtype",
-           (P("steerable/nn/misc_maps.py", "        return GeometricTensor(self._up(x.tensor), self.out_type)",
+           (P("steerable/nn/upsampling.py", "        return GeometricTensor(self._up(x.tensor), self.out_type)",
               "        return GeometricTensor(self._up(x.tensor.float()).to(x.dtype), self.out_type)"),),
            ("tests/nn/test_gaps_f64.py",)),
 ]

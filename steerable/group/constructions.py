@@ -136,7 +136,8 @@ def quotient_representation(G: Group, subgroup_id: Hashable) -> Representation:
         rho = induced_representation(G, subgroup_id, H.trivial_representation)
         G._cache[key] = Representation(
             G, f"quotient[{H.name}]", rho.irrep_objects, rho.change_of_basis,
-            {"pointwise", "norm", "gated", "concatenated"}, {"permutation": True},
+            {"pointwise", "norm", "gated", "concatenated", "induced_gated"},
+            {"permutation": True, "induced_from": subgroup_id, "inducing_repr": H.trivial_representation},
         )
     return G._cache[key]
 
@@ -159,7 +160,11 @@ def induced_representation(G: Group, subgroup_id: Hashable, sigma: Representatio
     irreps, Q = decompose_representation(G, rho, n * d, None, name=f"Ind[{H.name}]({sigma.name})")
     perm = sigma.is_permutation if not G.continuous else None
     attrs = {"permutation": perm} if perm is not None else {}
-    return Representation(G, f"induced[{H.name}]({sigma.name})", irreps, Q, {"pointwise"} if perm else set(), attrs)
+    # the channels are n blocks of sigma.size, permuted by rho(g) (each moved block acted on by sigma(h)):
+    # the induced norm / gated layers read the block size from here
+    attrs.update(induced_from=subgroup_id, inducing_repr=sigma)
+    supported = ({"pointwise"} if perm else set()) | {"induced_norm", "induced_gated"}
+    return Representation(G, f"induced[{H.name}]({sigma.name})", irreps, Q, supported, attrs)
 
 
 def restrict_representation(rho: Representation, subgroup_id: Hashable) -> Representation:

@@ -103,7 +103,7 @@ class _Fields:
     def act(self, t: FieldType) -> nn.Module:
         if self.continuous:
             kw = {} if self.fourier_n is None else {"N": self.fourier_n}
-            return FourierPointwise(self.gspace, len(t), self.maxfreq, "p_relu", **kw)
+            return FourierPointwise(self.gspace, len(t), self.maxfreq, function="p_relu", **kw)
         return ReLU(t)
 
     def bn(self, t: FieldType) -> nn.Module:

@@ -8,20 +8,29 @@ from .linear import Linear
 from .harmonic_polynomial import HarmonicPolynomialR3
 from . import init
 from .nonlinearities import (
-    ConcatenatedNonLinearity, ELU, GatedNonLinearity1, LeakyReLU, NormNonLinearity, PointwiseNonLinearity, ReLU,
-    TensorProductModule,
+    ConcatenatedNonLinearity, ELU, FourierELU, FourierPointwise, GatedNonLinearity1, GatedNonLinearity2,
+    GatedNonLinearityUniform, InducedGatedNonLinearity1, InducedNormNonLinearity, LeakyReLU, NormNonLinearity,
+    PointwiseNonLinearity, QuotientFourierELU, QuotientFourierPointwise, ReLU, TensorProductModule,
+    VectorFieldNonLinearity,
 )
-from .fourier_nonlinearity import FourierELU, FourierPointwise
-from .misc import DisentangleModule, IdentityModule, MultipleModule, RestrictionModule, SequentialModule
-from .misc_maps import FieldDropout, InvariantMaps, MaskModule, PointwiseDropout, R2Upsampling, R3Upsampling
+from .containers import (
+    DisentangleModule, IdentityModule, MultipleModule, ReshuffleModule, RestrictionModule, SequentialModule,
+)
+from .branching import BranchingModule, MergeModule
+from .dropout import FieldDropout, PointwiseDropout
+from .upsampling import R2Upsampling, R3Upsampling
+from .mask import MaskModule
+from .invariant_maps import InvariantMaps
 from .normalization import (
-    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InnerBatchNorm, NormBatchNorm,
+    FieldNorm, GNormBatchNorm, IIDBatchNorm1d, IIDBatchNorm2d, IIDBatchNorm3d, InducedNormBatchNorm, InnerBatchNorm,
+    NormBatchNorm,
 )
 from .pooling import (
-    GroupPooling, MaxPoolChannels, NormMaxPool, NormPool, PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D,
+    GroupPooling, InducedNormPool, MaxPoolChannels, NormMaxPool, NormPool, PointwiseAdaptiveAvgPool, PointwiseAdaptiveAvgPool2D,
     PointwiseAdaptiveAvgPool3D, PointwiseAdaptiveMaxPool, PointwiseAdaptiveMaxPool2D, PointwiseAdaptiveMaxPool3D,
-    PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D, PointwiseAvgPoolAntialiased2D,
-    PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D, PointwiseMaxPool3D,
+    PointwiseAvgPool, PointwiseAvgPool2D, PointwiseAvgPool3D, PointwiseAvgPoolAntialiased,
+    PointwiseAvgPoolAntialiased2D, PointwiseAvgPoolAntialiased3D, PointwiseMaxPool, PointwiseMaxPool2D,
+    PointwiseMaxPool3D, PointwiseMaxPoolAntialiased, PointwiseMaxPoolAntialiased2D, PointwiseMaxPoolAntialiased3D,
 )
 
 __all__ = [
@@ -38,4 +47,10 @@ __all__ = [
     "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool", "NormMaxPool", "GroupPooling", "NormPool",
     "MaxPoolChannels", "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
     "PointwiseDropout", "FieldDropout", "R2Upsampling", "R3Upsampling", "MaskModule", "InvariantMaps",
+    # escnn names added later
+    "PointwiseAvgPoolAntialiased", "PointwiseMaxPoolAntialiased2D", "PointwiseMaxPoolAntialiased3D",
+    "PointwiseMaxPoolAntialiased", "BranchingModule", "MergeModule", "ReshuffleModule",
+    "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedNormNonLinearity", "InducedGatedNonLinearity1",
+    "VectorFieldNonLinearity", "InducedNormPool", "InducedNormBatchNorm", "QuotientFourierPointwise",
+    "QuotientFourierELU",
 ]

@@ -35,33 +35,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..kernels import ConvBasis, SteerableConvBasis
 from .basis_expansion import BlocksBasisExpansion
 from .field_type import FieldType
+from ._fields import trivial_block_columns
 from .field_type import GeometricTensor
 from .module import EquivariantModule
 
-__all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed", "trivial_bias_expansion"]
-
-def trivial_bias_expansion(out_type: FieldType) -> torch.Tensor:
-    """``(out.size, n_bias)``: maps one bias per trivial irrep of the output into channels.
-
-    Only components transforming trivially can carry a bias without breaking equivariance.
-    """
-    cols = []
-    for r, start in zip(out_type.representations, out_type.fields_start):
-        p = 0
-        for psi in r.irrep_objects:
-            if psi.is_trivial():
-                col = np.zeros(out_type.size)
-                col[start : start + r.size] = r.change_of_basis[:, p]
-                cols.append(col)
-            p += psi.size
-    return torch.from_numpy(np.stack(cols, 1) if cols else np.zeros((out_type.size, 0)))
+__all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed"]
 
 
 class _RdConv(EquivariantModule):
@@ -137,7 +121,7 @@ class _RdConv(EquivariantModule):
                 raise ValueError(f"kernel_size={kernel_size} but the basis samples a {basis.kernel_shape} grid")
         self.basisexpansion = BlocksBasisExpansion(gi, go, basis)
         self.weights = torch.nn.Parameter(torch.zeros(groups * self.basisexpansion.dimension))
-        self._bias_expansion64 = trivial_bias_expansion(go)
+        self._bias_expansion64 = torch.from_numpy(trivial_block_columns(go))
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
         if bias and self.bias_expansion.shape[1] > 0:
             self.bias = torch.nn.Parameter(torch.zeros(groups * self.bias_expansion.shape[1]))

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from ..kernels import SteerableConvBasis
+from ._fields import check_field_type, trivial_block_columns
 from .basis_expansion import BlocksBasisExpansion
-from .conv import trivial_bias_expansion
 from .field_type import FieldType
 from .field_type import GeometricTensor
 from .module import EquivariantModule
@@ -29,21 +29,36 @@ __all__ = ["Linear"]
 
 
 class Linear(EquivariantModule):
-    """``y = W x + b`` with ``W`` an intertwiner and ``b`` on the trivial components only."""
+    """``y = W x + b`` with ``W`` an intertwiner and ``b`` on the trivial components only.
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True) -> None:
+    Args:
+        in_type, out_type: field types on the same gspace.
+        bias: learn a bias on the trivial irreps of ``out_type``.
+        basisexpansion: escnn's basis-expansion kind; only ``'blocks'`` exists.
+        recompute: accepted for escnn compatibility: ``W`` is expanded from the weights at every
+            call in both modes (no cached copy that could go stale).
+        initialize: He-initialise the weights (default); ``False`` leaves them at zero.
+
+    Shape: ``(B, in.size, *S) -> (B, out.size, *S)``.
+    """
+
+    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, basisexpansion: str = "blocks",
+                 recompute: bool = False, initialize: bool = True) -> None:
         super().__init__()
-        for name, t in (("in_type", in_type), ("out_type", out_type)):
-            if not isinstance(t, FieldType):
-                raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
+        check_field_type(in_type, "in_type", layer="Linear")
+        check_field_type(out_type, "out_type", layer="Linear")
+        if basisexpansion != "blocks":
+            raise ValueError(f"Linear: basisexpansion must be 'blocks', got {basisexpansion!r}")
+        self.recompute = bool(recompute)
         self.in_type, self.out_type = in_type, out_type
         self.basisexpansion = BlocksBasisExpansion(in_type, out_type, SteerableConvBasis(in_type.gspace, 1))
         self.weights = torch.nn.Parameter(torch.zeros(self.basisexpansion.dimension))
-        self._bias_expansion64 = trivial_bias_expansion(out_type)
+        self._bias_expansion64 = torch.from_numpy(trivial_block_columns(out_type))
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)
         has_bias = bias and self.bias_expansion.shape[1] > 0
         self.bias = torch.nn.Parameter(torch.zeros(self.bias_expansion.shape[1])) if has_bias else None
-        self.basisexpansion.initialize(self.weights.data)
+        if initialize:
+            self.basisexpansion.initialize(self.weights.data)
 
     def _apply(self, fn, recurse: bool = True):
         super()._apply(fn, recurse)

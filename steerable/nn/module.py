@@ -14,8 +14,8 @@ from typing import Sequence
 import torch
 
 from ..group import GroupElement
-from .field_type import FieldType
-from .field_type import GeometricTensor
+from ._fields import field_slices
+from .field_type import FieldType, GeometricTensor
 
 __all__ = ["EquivariantModule", "EquivarianceError"]
 
@@ -101,7 +101,7 @@ class EquivariantModule(torch.nn.Module):
             if bad and raise_on_fail:
                 g_worst, e_worst = max(bad, key=lambda b: b[1])
                 diff = (self(gx.transform(g_worst)).tensor - y.transform(g_worst).tensor).abs()
-                per_field = [float(diff[:, a:b].max()) for a, b in zip(self.out_type.fields_start, self.out_type.fields_end)]
+                per_field = [float(diff[:, sl].max()) for sl in field_slices(self.out_type)]
                 worst_fields = sorted(range(len(per_field)), key=lambda i: -per_field[i])[:3]
                 fields = ", ".join(f"{i} ({self.out_type.representations[i].name}: {per_field[i]:.3g})" for i in worst_fields)
                 msg = (

@@ -13,13 +13,14 @@ with ``P_G mu`` the mean projected onto the trivial directions ``E_G`` of the gr
 ``g . x`` equal those of ``x`` whenever ``g`` permutes the grid, so training-mode outputs are
 exactly equivariant; in eval mode the running statistics make the layer a fixed equivariant
 affine map, which :meth:`export` returns as a plain module (:class:`ChannelAffine`, or
-:class:`ChannelLinear` for :class:`GNormBatchNorm`).
+:class:`ChannelLinear` for :class:`GNormBatchNorm`, both in :mod:`steerable.nn.exported`).
 
 =====================  ============================  ================================  ==============
 layer                  groups                        mean subtracted along             fields allowed
 =====================  ============================  ================================  ==============
 InnerBatchNorm         fields                        the constant vector of the field  permutation
 NormBatchNorm          fields                        whole trivial fields only         any
+InducedNormBatchNorm   fields (all their blocks)     none (no trivial irreps)          induced
 IIDBatchNorm{1,2,3}d   fields                        the trivial irreps (``Q`` cols)   any
 GNormBatchNorm         irreps (in the basis ``Q^T x``) trivial irreps                  any
 FieldNorm              fields, per sample & location the trivial irreps                any
@@ -43,43 +44,21 @@ import warnings
 import numpy as np
 import torch
 
-from .field_type import FieldType
-from .field_type import GeometricTensor
-from .misc import ChannelAffine, ChannelLinear, check_field_type, field_index, require_permutation, trivial_columns
+from ._fields import (
+    check_field_type, check_spatial_dims, field_index, require_induced, require_permutation, trivial_block_columns,
+)
+from .exported.layers import BatchStatsNormMap, ChannelAffine, ChannelLinear, FieldNormMap
+from .field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["InnerBatchNorm", "NormBatchNorm", "IIDBatchNorm1d", "IIDBatchNorm2d", "IIDBatchNorm3d",
-           "GNormBatchNorm", "FieldNorm"]
+           "GNormBatchNorm", "FieldNorm", "InducedNormBatchNorm"]
 
 
 def _pinv_columns(E: np.ndarray) -> np.ndarray:
     """Left inverse of a matrix with mutually orthogonal non-zero columns."""
     n = (E**2).sum(0)
     return (E / np.where(n > 0, n, 1.0)).T
-
-
-class _BatchStatsPlain(torch.nn.Module):
-    """Torch-only normalisation with *batch* statistics (export of layers with ``track_running_stats=False``)."""
-
-    def __init__(self, gidx, gsize, E, Epinv, Q, scale_w, bias_c, eps: float) -> None:
-        super().__init__()
-        for name, v in dict(gidx=gidx, gsize=gsize, E=E, Epinv=Epinv, Q=Q, weight=scale_w, bias_c=bias_c).items():
-            self.register_buffer(name, None if v is None else v.detach().clone())
-        self.eps = eps
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = x if self.Q is None else torch.einsum("co,bc...->bo...", self.Q.to(x.dtype), x)
-        dims = [0] + list(range(2, x.dim()))
-        var_c, m_c = torch.var_mean(z, dims, unbiased=False)
-        mu_c = self.E.to(x.dtype) @ (self.Epinv.to(x.dtype) @ m_c)
-        sq = torch.zeros(self.gsize.numel(), dtype=x.dtype, device=x.device).index_add(0, self.gidx, var_c + (m_c - mu_c) ** 2)
-        s = torch.rsqrt(sq / self.gsize.to(x.dtype) + self.eps)
-        if self.weight is not None:
-            s = s * self.weight.to(x.dtype)
-        sc = s[self.gidx]
-        shape = [1, -1] + [1] * (x.dim() - 2)
-        y = z * sc.view(shape) + ((0 if self.bias_c is None else self.bias_c.to(x.dtype)) - mu_c * sc).view(shape)
-        return y if self.Q is None else torch.einsum("oc,bc...->bo...", self.Q.to(x.dtype), y)
 
 
 class _GroupBatchNorm(EquivariantModule):
@@ -141,11 +120,6 @@ class _GroupBatchNorm(EquivariantModule):
                 self.bias.zero_()
 
     # ------------------------------------------------------------------ computation
-    def _check_spatial(self, t: torch.Tensor) -> None:
-        if self._spatial_dims is not None and t.dim() - 2 not in self._spatial_dims:
-            raise ValueError(f"{type(self).__name__} expects {' or '.join(str(d + 2) for d in self._spatial_dims)}-d "
-                             f"input (batch, channels, ...), got shape {tuple(t.shape)}")
-
     def _to_basis(self, t: torch.Tensor, inverse: bool) -> torch.Tensor:
         if self._Q is None:
             return t
@@ -190,7 +164,8 @@ class _GroupBatchNorm(EquivariantModule):
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         x = self._check_input(x)
-        self._check_spatial(x.tensor)
+        if self._spatial_dims is not None:
+            check_spatial_dims(self, x.tensor, self._spatial_dims)
         z = self._to_basis(x.tensor, inverse=False)
         a, var = self._stats(z)
         scale, shift = self._affine(a, var, z.dtype)
@@ -208,7 +183,7 @@ class _GroupBatchNorm(EquivariantModule):
         dtype = self._E.dtype
         if not self.track_running_stats:
             bias_c = None if not self.affine else self._E @ self.bias
-            return _BatchStatsPlain(self._gidx, self._gsize, self._E, self._Epinv, self._Q,
+            return BatchStatsNormMap(self._gidx, self._gsize, self._E, self._Epinv, self._Q,
                                     None if not self.affine else self.weight, bias_c, self.eps).eval()
         # the running statistics are frozen into an affine map: that is the eval-mode layer, so
         # the module is returned in eval mode (a training-mode flag would misstate what it computes)
@@ -224,21 +199,6 @@ class _GroupBatchNorm(EquivariantModule):
     def extra_repr(self) -> str:
         return (f"{self.in_type}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
-
-
-def _trivial_block_columns(in_type: FieldType) -> np.ndarray:
-    """``(C, T)``: the trivial columns of every field's change of basis, placed at the field's channels."""
-    blocks = [trivial_columns(r) for r in in_type.representations]
-    E = np.zeros((in_type.size, sum(b.shape[1] for b in blocks)))
-    j = 0
-    for b, s in zip(blocks, in_type.fields_start):
-        E[s : s + b.shape[0], j : j + b.shape[1]] = b
-        j += b.shape[1]
-    return E
-
-
-def _field_groups(in_type: FieldType) -> np.ndarray:
-    return field_index(in_type).numpy()
 
 
 class InnerBatchNorm(_GroupBatchNorm):
@@ -268,7 +228,7 @@ class InnerBatchNorm(_GroupBatchNorm):
                  track_running_stats: bool = True) -> None:
         check_field_type(in_type, layer="InnerBatchNorm")
         require_permutation(in_type, "InnerBatchNorm")
-        gidx = _field_groups(in_type)
+        gidx = field_index(in_type).numpy()
         E = np.zeros((in_type.size, len(in_type)))
         E[np.arange(in_type.size), gidx] = 1.0  # one "trivial" direction per field: the constant vector
         super().__init__(in_type, gidx, E, None, eps, momentum, affine, track_running_stats)
@@ -301,7 +261,7 @@ class NormBatchNorm(_GroupBatchNorm):
     def __init__(self, in_type: FieldType, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True) -> None:
         check_field_type(in_type, layer="NormBatchNorm")
-        gidx = _field_groups(in_type)
+        gidx = field_index(in_type).numpy()
         cols = []
         for r, s in zip(in_type.representations, in_type.fields_start):
             if r.is_trivial():
@@ -334,8 +294,8 @@ class _IIDBatchNorm(_GroupBatchNorm):
                  track_running_stats: bool = True) -> None:
         name = type(self).__name__
         check_field_type(in_type, layer=name, dim=self._gspace_dim)
-        gidx = _field_groups(in_type)
-        E = _trivial_block_columns(in_type)
+        gidx = field_index(in_type).numpy()
+        E = trivial_block_columns(in_type)
         super().__init__(in_type, gidx, E, None, eps, momentum, affine, track_running_stats)
 
 
@@ -386,6 +346,43 @@ class IIDBatchNorm3d(_IIDBatchNorm):
     _gspace_dim = 3
 
 
+class InducedNormBatchNorm(_GroupBatchNorm):
+    """Batch norm for induced fields without trivial irreps: one variance (and weight) per field, no mean.
+
+    For ``rho = Ind_H^G sigma`` with no trivial irrep, ``(1/|G|) sum_g rho(g) v = 0``, so the
+    mean is taken as zero; each field is divided by ``sqrt(E|x_f|^2 / d_f + eps)``, the mean
+    squared norm over batch, locations and all its blocks (which ``g`` permutes, so the
+    statistic is invariant).  A scalar per field commutes with ``rho(g)``.  (As escnn's
+    ``InducedNormBatchNorm``; steerable computes the same statistic as :class:`NormBatchNorm`
+    does for non-trivial fields.)
+
+    Args:
+        in_type: fields of induced representations containing no trivial irrep.
+        eps, momentum, affine, track_running_stats: as in ``torch.nn.BatchNorm2d``.
+
+    Buffers: ``running_var`` (one per field), ``running_mean`` (empty), ``num_batches_tracked``.
+
+    Example:
+        >>> from steerable.gspaces import flipRot2dOnR2
+        >>> from steerable.nn import FieldType, InducedNormBatchNorm
+        >>> gs = flipRot2dOnR2(4, axis=0.0); G = gs.fibergroup
+        >>> rho = G.induced_representation((None, 4), G.subgroup((None, 4))[0].irrep(1))
+        >>> InducedNormBatchNorm(FieldType(gs, 3 * [rho])).weight.shape
+        torch.Size([3])
+    """
+
+    def __init__(self, in_type: FieldType, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        check_field_type(in_type, layer="InducedNormBatchNorm")
+        require_induced(in_type, "InducedNormBatchNorm")
+        for i, r in enumerate(in_type.representations):
+            if any(psi.is_trivial() for psi in r.irrep_objects):
+                raise ValueError(f"InducedNormBatchNorm needs fields without trivial irreps (their mean is not zero); "
+                                 f"field {i} of {in_type} ({r.name!r}) contains one")
+        gidx = field_index(in_type).numpy()
+        super().__init__(in_type, gidx, np.zeros((in_type.size, 0)), None, eps, momentum, affine, track_running_stats)
+
+
 class GNormBatchNorm(_GroupBatchNorm):
     """Batch norm per irrep: normalise every irrep component of every field in the irrep basis ``z = Q^T x``.
 
@@ -424,37 +421,6 @@ class GNormBatchNorm(_GroupBatchNorm):
 
 
 # ---------------------------------------------------------------------- FieldNorm
-class _FieldNormPlain(torch.nn.Module):
-    """Torch-only :class:`FieldNorm` (per sample and location; no running statistics)."""
-
-    def __init__(self, gidx, gsize, E, Epinv, weight, bias, eps: float, persistent: bool = True) -> None:
-        super().__init__()
-        for name, v in dict(gidx=gidx, gsize=gsize, E=E, Epinv=Epinv).items():
-            self.register_buffer(name, v.detach().clone(), persistent=persistent)
-        self.register_buffer("weight", None if weight is None else weight.detach().clone())
-        self.register_buffer("bias", None if bias is None else bias.detach().clone())
-        self.eps = eps
-
-    @staticmethod
-    def normalise(x: torch.Tensor, gidx, gsize, E, Epinv, weight, bias, eps: float) -> torch.Tensor:
-        E, Epinv = E.to(x.dtype), Epinv.to(x.dtype)
-        centered = x
-        if E.shape[1] > 0:
-            a = torch.einsum("tc,bc...->bt...", Epinv, x)
-            centered = x - torch.einsum("ct,bt...->bc...", E, a)
-        sq = x.new_zeros(x.shape[0], gsize.numel(), *x.shape[2:]).index_add(1, gidx, centered**2)
-        s = torch.rsqrt(sq / gsize.to(x.dtype).view(1, -1, *([1] * (x.dim() - 2))) + eps)
-        if weight is not None:
-            s = s * weight.to(x.dtype).view(1, -1, *([1] * (x.dim() - 2)))
-        y = centered * s.index_select(1, gidx)
-        if bias is not None and E.shape[1] > 0:
-            y = y + (E @ bias.to(x.dtype)).view(1, -1, *([1] * (x.dim() - 2)))
-        return y
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.normalise(x, self.gidx, self.gsize, self.E, self.Epinv, self.weight, self.bias, self.eps)
-
-
 class FieldNorm(EquivariantModule):
     """Layer-norm-like normalisation of each field by its own norm, per sample and per location.
 
@@ -494,7 +460,7 @@ class FieldNorm(EquivariantModule):
         if trivial:
             warnings.warn(f"FieldNorm maps entirely trivial fields {trivial} to constants (their bias); "
                           "normalise scalar fields with a batch norm instead", UserWarning, stacklevel=2)
-        E = _trivial_block_columns(in_type)
+        E = trivial_block_columns(in_type)
         gidx = field_index(in_type)
         self.register_buffer("_gidx", gidx, persistent=False)
         self.register_buffer("_gsize", torch.tensor([float(r.size) for r in in_type.representations]), persistent=False)
@@ -509,12 +475,12 @@ class FieldNorm(EquivariantModule):
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         x = self._check_input(x)
-        y = _FieldNormPlain.normalise(x.tensor, self._gidx, self._gsize, self._E, self._Epinv, self.weight, self.bias, self.eps)
+        y = FieldNormMap.normalise(x.tensor, self._gidx, self._gsize, self._E, self._Epinv, self.weight, self.bias, self.eps)
         return GeometricTensor(y, self.out_type)
 
     @torch.no_grad()
     def export(self) -> torch.nn.Module:
-        return _FieldNormPlain(self._gidx, self._gsize, self._E, self._Epinv, self.weight, self.bias, self.eps).eval()
+        return FieldNormMap(self._gidx, self._gsize, self._E, self._Epinv, self.weight, self.bias, self.eps).eval()
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, eps={self.eps}, affine={self.affine}"

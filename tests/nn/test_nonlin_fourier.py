@@ -9,7 +9,7 @@ from test_nonlinearities import assert_export, check_layer, gspace  # noqa: I001
 
 from steerable.group import FourierTransform
 from steerable.nn import EquivarianceError, FieldType, FourierELU, FourierPointwise, GeometricTensor, ReLU
-from steerable.nn.fourier_nonlinearity import _sampling_matrix
+from steerable.nn.nonlinearities.fourier import _sampling_matrix
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
@@ -139,7 +139,7 @@ def test_fourier_errors():
     with pytest.raises(ValueError, match="once"):
         FourierPointwise(gs, 1, 2, grid_kind="regular", type="regular")
     with pytest.raises(ValueError, match="p_relu"):
-        FourierPointwise(gs, 1, 2, "c_relu")
+        FourierPointwise(gs, 1, 2, function="c_relu")
     with pytest.raises(TypeError, match="GSpace"):
         FourierPointwise(gs.fibergroup, 1, 2)
     layer = FourierPointwise(gs, 2, 1)

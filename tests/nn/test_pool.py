@@ -18,7 +18,7 @@ from steerable.nn import (
     PointwiseAvgPool3D, PointwiseAvgPoolAntialiased2D, PointwiseAvgPoolAntialiased3D, PointwiseMaxPool2D,
     PointwiseMaxPool3D,
 )
-from steerable.nn.misc_maps import build_mask
+from steerable.nn.mask import build_mask
 from steerable.nn.pooling import gaussian_filter
 from _layer_helpers import ALL2D, FINITE, check_export
 

@@ -1,16 +1,13 @@
-"""Argument checks and activation lookup shared by the nonlinearity modules."""
+"""Activation lookup shared by the nonlinearity modules (field checks live in :mod:`steerable.nn._fields`)."""
 from __future__ import annotations
 
 from typing import Callable, Union
 
-import numpy as np
 import torch
 
-from ...group import Representation
-from ..field_type import FieldType
-from .exported import Lambda, activation_module
+from ..exported.activations import Lambda, activation_module
 
-__all__ = ["Activation", "check_field_type", "resolve_activation", "is_signed_permutation", "field_index_tensor"]
+__all__ = ["Activation", "resolve_activation"]
 
 #: a name such as ``'p_relu'`` or an elementwise callable (a function or a ``torch.nn.Module``)
 Activation = Union[str, Callable[[torch.Tensor], torch.Tensor]]
@@ -18,17 +15,11 @@ Activation = Union[str, Callable[[torch.Tensor], torch.Tensor]]
 _NAMES = {"relu": "relu", "elu": "elu", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "leaky_relu"}
 
 
-def check_field_type(t: object, name: str = "in_type") -> FieldType:
-    if not isinstance(t, FieldType):
-        raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
-    return t
-
-
 def resolve_activation(function: Activation, prefix: str) -> tuple[str, torch.nn.Module]:
     """``(label, module)`` for ``'<prefix>_relu'``-style names or a callable.
 
     Callables must act elementwise; ``torch.nn.Module`` s are used as they are, functions are
-    wrapped in :class:`~steerable.nn.nonlinearities.exported.Lambda`.
+    wrapped in :class:`~steerable.nn.exported.Lambda`.
     """
     if isinstance(function, str):
         head, _, tail = function.partition("_")
@@ -41,21 +32,3 @@ def resolve_activation(function: Activation, prefix: str) -> tuple[str, torch.nn
     if callable(function):
         return getattr(function, "__name__", type(function).__name__), Lambda(function)
     raise TypeError(f"function must be a string or a callable, got {type(function).__name__}")
-
-
-def is_signed_permutation(rep: Representation) -> bool:
-    """True iff every ``rep(g)`` is a signed permutation matrix (checked on the generators)."""
-    if rep.is_permutation:
-        return True
-    for g in rep.group.generators:
-        m = rep(g)
-        r = np.round(m)
-        if np.abs(m - r).max() > 1e-8 or not np.all(np.abs(r).sum(0) == 1) or not np.all(np.abs(r).sum(1) == 1):
-            return False
-    return True
-
-
-def field_index_tensor(t: FieldType) -> torch.Tensor:
-    """``(t.size,)``: the index of the field each channel belongs to."""
-    sizes = torch.tensor([r.size for r in t.representations])
-    return torch.repeat_interleave(torch.arange(len(t)), sizes)

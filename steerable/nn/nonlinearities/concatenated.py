@@ -32,16 +32,14 @@ import copy
 import numpy as np
 import torch
 
-from ...group import Representation, decompose_representation
-from ..field_type import FieldType
-from ..field_type import GeometricTensor
+from ...group import GroupElement, Representation, decompose_representation
+from ..field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
-from ._common import Activation, check_field_type, is_signed_permutation, resolve_activation
-from .exported import ConcatenatedActivation, concatenated_activation
+from .._fields import check_field_type, field_slices, is_signed_permutation
+from ._common import Activation, resolve_activation
+from ..exported.activations import ConcatenatedActivation, concatenated_activation
 
 __all__ = ["ConcatenatedNonLinearity", "concatenated_representation"]
-
-_CACHE: dict[Representation, Representation] = {}
 
 
 def concatenated_representation(rho: Representation) -> Representation:
@@ -53,18 +51,16 @@ def concatenated_representation(rho: Representation) -> Representation:
     if not is_signed_permutation(rho):
         raise ValueError(f"representation {rho.name!r} ({rho!r}) is not a signed permutation representation, "
                          "so it does not support concatenated nonlinearities")
-    if rho not in _CACHE:
-        d = rho.size
+    d = rho.size
 
-        def sigma(g) -> np.ndarray:
-            m = np.round(rho(g))
-            pos, neg = np.clip(m, 0, None), np.clip(-m, 0, None)
-            return np.block([[pos, neg], [neg, pos]])
+    def sigma(g: GroupElement) -> np.ndarray:
+        m = np.round(rho(g))
+        pos, neg = np.clip(m, 0, None), np.clip(-m, 0, None)
+        return np.block([[pos, neg], [neg, pos]])
 
-        irreps, Q = decompose_representation(rho.group, sigma, 2 * d, None, name=f"concatenated({rho.name})")
-        _CACHE[rho] = Representation(rho.group, f"concatenated({rho.name})", irreps, Q,
-                                     {"pointwise", "norm", "gated", "concatenated"}, {"permutation": True})
-    return _CACHE[rho]
+    irreps, Q = decompose_representation(rho.group, sigma, 2 * d, None, name=f"concatenated({rho.name})")
+    return Representation(rho.group, f"concatenated({rho.name})", irreps, Q,
+                          {"pointwise", "norm", "gated", "concatenated"}, {"permutation": True})
 
 
 class ConcatenatedNonLinearity(EquivariantModule):
@@ -80,11 +76,14 @@ class ConcatenatedNonLinearity(EquivariantModule):
         super().__init__()
         check_field_type(in_type)
         out_reps = []
+        concatenated: dict[Representation, Representation] = {}  # one decomposition per distinct field
         for i, r in enumerate(in_type.representations):
             if r.is_permutation:
                 out_reps += [r, r]
             elif is_signed_permutation(r):
-                out_reps.append(concatenated_representation(r))
+                if r not in concatenated:
+                    concatenated[r] = concatenated_representation(r)
+                out_reps.append(concatenated[r])
             else:
                 raise ValueError(
                     f"ConcatenatedNonLinearity needs signed-permutation representations, but field {i} of {in_type} "
@@ -95,8 +94,8 @@ class ConcatenatedNonLinearity(EquivariantModule):
         self.function, self.act = resolve_activation(function, "c")
         C = in_type.size
         idx = []
-        for s, e in zip(in_type.fields_start, in_type.fields_end):
-            idx += list(range(s, e)) + list(range(C + s, C + e))
+        for sl in field_slices(in_type):
+            idx += list(range(sl.start, sl.stop)) + list(range(C + sl.start, C + sl.stop))
         self.register_buffer("output_index", torch.tensor(idx, dtype=torch.long), persistent=False)
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
@@ -106,7 +105,7 @@ class ConcatenatedNonLinearity(EquivariantModule):
                                x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.ConcatenatedActivation` (torch only)."""
+        """A :class:`~steerable.nn.exported.ConcatenatedActivation` (torch only)."""
         return ConcatenatedActivation(copy.deepcopy(self.act), self.output_index)
 
     def extra_repr(self) -> str:

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import torch
 
-from ..field_type import FieldType
-from ..field_type import GeometricTensor
+from ..field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
-from ._common import check_field_type, field_index_tensor
-from .exported import NormActivation, norm_activation
+from .._fields import check_field_type, field_index
+from ..exported.activations import NormActivation, norm_activation
 
 __all__ = ["NormNonLinearity"]
 
@@ -56,7 +55,7 @@ class NormNonLinearity(EquivariantModule):
         self.in_type = self.out_type = in_type
         self.function = function
         self.nfields = len(in_type)
-        self.register_buffer("field_of_channel", field_index_tensor(in_type), persistent=False)
+        self.register_buffer("field_of_channel", field_index(in_type), persistent=False)
         if bias and function != "squash":
             self.bias = torch.nn.Parameter(torch.zeros(len(in_type)))
         else:
@@ -68,7 +67,7 @@ class NormNonLinearity(EquivariantModule):
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.NormActivation` (torch only)."""
+        """A :class:`~steerable.nn.exported.NormActivation` (torch only)."""
         bias = None if self.bias is None else self.bias.detach()
         return NormActivation(self.field_of_channel, self.nfields, bias, self.function)
 

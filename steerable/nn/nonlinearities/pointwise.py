@@ -21,22 +21,12 @@ import copy
 
 import torch
 
-from ..field_type import FieldType
-from ..field_type import GeometricTensor
+from ..field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
-from ._common import Activation, check_field_type, resolve_activation
+from .._fields import check_field_type, require_permutation
+from ._common import Activation, resolve_activation
 
 __all__ = ["PointwiseNonLinearity", "ReLU", "ELU", "LeakyReLU"]
-
-
-def _check_permutation_fields(in_type: FieldType, layer: str) -> None:
-    for i, r in enumerate(in_type.representations):
-        if not r.is_permutation:
-            raise ValueError(
-                f"{layer} needs permutation representations (regular, quotient, trivial), but field {i} of "
-                f"{in_type} has representation {r.name!r} ({r!r}), whose matrices are not permutations; "
-                "use NormNonLinearity, GatedNonLinearity1 or FourierPointwise for such fields"
-            )
 
 
 class PointwiseNonLinearity(EquivariantModule):
@@ -53,7 +43,7 @@ class PointwiseNonLinearity(EquivariantModule):
     def __init__(self, in_type: FieldType, function: Activation = "p_relu") -> None:
         super().__init__()
         check_field_type(in_type)
-        _check_permutation_fields(in_type, type(self).__name__)
+        require_permutation(in_type, type(self).__name__, "NormNonLinearity, GatedNonLinearity1 or FourierPointwise")
         self.in_type = self.out_type = in_type
         self.function, self.act = resolve_activation(function, "p")
 

@@ -30,22 +30,17 @@ import numpy as np
 import torch
 
 from ...group import Representation, tensor_product
-from ..field_type import FieldType
-from ..field_type import GeometricTensor
+from ..field_type import FieldType, GeometricTensor
 from ..linear import Linear
 from ..module import EquivariantModule
-from ._common import check_field_type
-from .exported import TensorProductMap, tensor_product_map
+from .._fields import check_field_type
+from ..exported.activations import TensorProductMap, tensor_product_map
 
 __all__ = ["TensorProductModule"]
 
-_SQUARES: dict[Representation, Representation] = {}
-
-
 def _square(rho: Representation) -> Representation:
-    if rho not in _SQUARES:
-        _SQUARES[rho] = tensor_product(rho, rho, name=f"({rho.name})x({rho.name})")
-    return _SQUARES[rho]
+    """``rho (x) rho``, decomposed into irreps."""
+    return tensor_product(rho, rho, name=f"({rho.name})x({rho.name})")
 
 
 class TensorProductModule(EquivariantModule):
@@ -54,22 +49,26 @@ class TensorProductModule(EquivariantModule):
     Args:
         in_type: the input field type (any representations).
         out_type: the output field type, on the same gspace.
+        initialize: He-initialise the weights of both linear maps (default); ``False`` leaves them at zero.
         bias: learn the biases ``b1``, ``b2`` (only on trivial components).
-        initialize: accepted for escnn compatibility; the weights are always He-initialised
-            (as :class:`~steerable.nn.Linear` does), which is cheap.
     """
 
-    def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool = True, initialize: bool = True) -> None:
+    def __init__(self, in_type: FieldType, out_type: FieldType, initialize: bool = True, bias: bool = True) -> None:
         super().__init__()
         check_field_type(in_type)
         check_field_type(out_type, "out_type")
         if in_type.gspace != out_type.gspace:
             raise ValueError(f"in_type and out_type must share a gspace: {in_type.gspace} vs {out_type.gspace}")
         self.in_type, self.out_type = in_type, out_type
-        self.product_type = FieldType(in_type.gspace, [_square(r) for r in in_type.representations])
-        self.projection = Linear(in_type, in_type, bias=bias)
+        # one decomposition per distinct field, owned by this layer (no process-wide cache shared by layers)
+        self._squares: dict[Representation, Representation] = {}
+        for r in in_type.representations:
+            if r not in self._squares:
+                self._squares[r] = _square(r)
+        self.product_type = FieldType(in_type.gspace, [self._squares[r] for r in in_type.representations])
+        self.projection = Linear(in_type, in_type, bias=bias, initialize=initialize)
         try:
-            self.linear = Linear(self.product_type, out_type, bias=bias)
+            self.linear = Linear(self.product_type, out_type, bias=bias, initialize=initialize)
         except ValueError as err:
             raise ValueError(f"TensorProductModule cannot map the tensor squares of {in_type} to {out_type}: "
                              f"{err}") from err
@@ -90,7 +89,7 @@ class TensorProductModule(EquivariantModule):
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.TensorProductMap` (torch only)."""
+        """A :class:`~steerable.nn.exported.TensorProductMap` (torch only)."""
         with torch.no_grad():
             W1, b1 = self.projection.matrix()
             W2, b2 = self.linear.matrix()

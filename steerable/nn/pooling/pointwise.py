@@ -1,4 +1,4 @@
-"""Equivariant pooling: spatial pooling of channels, norm-based pooling, pooling over the group.
+"""Pointwise spatial pooling: torch's max/average/adaptive pooling on every channel.
 
 Spatial pooling commutes with the grid symmetries only when the pooling windows are mapped
 onto pooling windows.  On a grid of side ``n`` (centred coordinates, as everywhere in
@@ -16,13 +16,8 @@ grid symmetrically); but *not* ``n=9, k=2, s=2`` (the last row/column is dropped
 ``n=8, k=3, s=2, p=1``.  Adaptive pooling is always symmetric (torch's windows
 ``[floor(i n / m), ceil((i + 1) n / m))`` are mirror images of each other).
 
-Pooling over the fields themselves (:class:`NormPool`, :class:`GroupPooling`,
-:class:`MaxPoolChannels`, :class:`NormMaxPool`) lives in :mod:`steerable.nn.pooling_fields` and
-is re-exported here.
-
 Pointwise max pooling only commutes with ``rho(g)`` for permutation representations; average
-pooling (and the anti-aliased blur) is the same linear map on every channel, so it commutes
-with any ``rho(g)``.
+pooling is the same linear map on every channel, so it commutes with any ``rho(g)``.
 
 Example:
     >>> import torch
@@ -35,24 +30,19 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
-from .field_type import FieldType
-from .field_type import GeometricTensor
-from .misc import check_field_type, meta_shape, require_permutation
-from .module import EquivariantModule
-from .pooling_fields import GroupPooling, MaxPoolChannels, NormMaxPool, NormPool, _check_spatial, _IntOrTuple
+from .._fields import IntOrTuple, check_field_type, check_spatial_dims, meta_shape, require_permutation
+from ..field_type import FieldType, GeometricTensor
+from ..module import EquivariantModule
 
 __all__ = [
     "PointwiseMaxPool2D", "PointwiseMaxPool3D", "PointwiseAvgPool2D", "PointwiseAvgPool3D",
-    "PointwiseAvgPoolAntialiased2D", "PointwiseAvgPoolAntialiased3D",
     "PointwiseAdaptiveAvgPool2D", "PointwiseAdaptiveAvgPool3D", "PointwiseAdaptiveMaxPool2D", "PointwiseAdaptiveMaxPool3D",
     "PointwiseMaxPool", "PointwiseAvgPool", "PointwiseAdaptiveAvgPool", "PointwiseAdaptiveMaxPool",
-    "NormMaxPool", "GroupPooling", "NormPool", "MaxPoolChannels", "gaussian_filter",
 ]
 
 
@@ -73,7 +63,7 @@ class _PointwisePool(EquivariantModule):
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         x = self._check_input(x)
-        _check_spatial(self, x.tensor, self._dim)
+        check_spatial_dims(self, x.tensor, self._dim)
         return GeometricTensor(self._pool(x.tensor), self.out_type)
 
     def evaluate_output_shape(self, input_shape: Sequence[int]) -> tuple[int, ...]:
@@ -84,8 +74,8 @@ class _PointwisePool(EquivariantModule):
 
 
 class _MaxPool(_PointwisePool):
-    def __init__(self, in_type: FieldType, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
-                 padding: _IntOrTuple = 0, dilation: _IntOrTuple = 1, ceil_mode: bool = False) -> None:
+    def __init__(self, in_type: FieldType, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+                 padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False) -> None:
         super().__init__(in_type)
         self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
@@ -129,8 +119,8 @@ class PointwiseMaxPool3D(_MaxPool):
 class _AvgPool(_PointwisePool):
     _permutation_only = False
 
-    def __init__(self, in_type: FieldType, kernel_size: _IntOrTuple, stride: _IntOrTuple | None = None,
-                 padding: _IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+    def __init__(self, in_type: FieldType, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+                 padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__(in_type)
         self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
@@ -172,7 +162,7 @@ class PointwiseAvgPool3D(_AvgPool):
 class _AdaptivePool(_PointwisePool):
     _max = False
 
-    def __init__(self, in_type: FieldType, output_size: _IntOrTuple) -> None:
+    def __init__(self, in_type: FieldType, output_size: IntOrTuple) -> None:
         super().__init__(in_type)
         self.output_size = output_size
 
@@ -227,92 +217,6 @@ class PointwiseAdaptiveMaxPool3D(_AdaptivePool):
 
     _dim = 3
     _max = True
-
-
-# ---------------------------------------------------------------------- anti-aliased pooling
-def gaussian_filter(sigma: float, dim: int, radius: int | None = None, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """Normalised isotropic Gaussian ``exp(-|p|^2 / (2 sigma^2))`` on the ``(2 r + 1)^dim`` grid, ``r = ceil(3 sigma)``."""
-    r = max(1, int(math.ceil(3 * sigma))) if radius is None else radius
-    ax = torch.arange(-r, r + 1, dtype=torch.float64)
-    g = torch.exp(-(ax**2) / (2 * sigma**2))
-    out = g
-    for _ in range(dim - 1):
-        out = out[..., None] * g
-    return (out / out.sum()).to(dtype)
-
-
-class _BlurPoolPlain(torch.nn.Module):
-    """Torch-only Gaussian blur + subsampling (the same filter on every channel)."""
-
-    def __init__(self, filt: torch.Tensor, stride: int, padding: int, persistent: bool = True) -> None:
-        super().__init__()
-        self.register_buffer("filter", filt.detach().clone(), persistent=persistent)
-        self.stride, self.padding = stride, padding
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, C = x.shape[:2]
-        d = self.filter.dim()
-        fn = F.conv2d if d == 2 else F.conv3d
-        w = self.filter.to(x.dtype)[None, None]
-        y = fn(x.reshape(B * C, 1, *x.shape[2:]), w, None, self.stride, self.padding)
-        return y.reshape(B, C, *y.shape[2:])
-
-
-class _AvgPoolAntialiased(_PointwisePool):
-    _permutation_only = False
-
-    def __init__(self, in_type: FieldType, sigma: float, stride: int, padding: int | None = None) -> None:
-        super().__init__(in_type)
-        if not sigma > 0:
-            raise ValueError(f"{type(self).__name__}: sigma must be positive, got {sigma!r}")
-        if not isinstance(stride, int) or stride < 1:
-            raise ValueError(f"{type(self).__name__}: stride must be a positive int, got {stride!r}")
-        filt = gaussian_filter(sigma, self._dim, dtype=torch.float32)
-        self.sigma, self.stride = float(sigma), stride
-        self.filter_size = filt.shape[0]
-        self.padding = (self.filter_size - 1) // 2 if padding is None else padding
-        self._plain = _BlurPoolPlain(filt, stride, self.padding, persistent=False)
-
-    def _pool(self, t: torch.Tensor) -> torch.Tensor:
-        return self._plain(t)
-
-    def export(self) -> torch.nn.Module:
-        return _BlurPoolPlain(self._plain.filter, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        return f"{self.in_type}, sigma={self.sigma}, stride={self.stride}, padding={self.padding}, filter_size={self.filter_size}"
-
-
-class PointwiseAvgPoolAntialiased2D(_AvgPoolAntialiased):
-    """Gaussian blur (std ``sigma``, side ``2 ceil(3 sigma) + 1``) followed by subsampling by ``stride``.
-
-    The blur removes the frequencies that subsampling would alias, so the layer is close to
-    equivariant also for rotations that do not preserve the grid (tested at 45 degrees on
-    smooth, disk-masked inputs).  The filter is isotropic and identical on every channel, hence
-    exact for the grid symmetries (with symmetric windows: default padding and odd ``n`` when
-    ``stride=2``) and valid for any field type.
-
-    Args:
-        in_type: any field type on a gspace over R^2.
-        sigma: standard deviation of the Gaussian, in pixels.
-        stride: subsampling factor.
-        padding: zero padding; default ``(filter_size - 1) // 2``.
-
-    Example:
-        >>> from steerable.gspaces import rot2dOnR2
-        >>> from steerable.nn import FieldType, PointwiseAvgPoolAntialiased2D
-        >>> gs = rot2dOnR2(8)
-        >>> PointwiseAvgPoolAntialiased2D(FieldType(gs, [gs.regular_repr]), 0.66, 2).evaluate_output_shape((1, 8, 9, 9))
-        (1, 8, 5, 5)
-    """
-
-    _dim = 2
-
-
-class PointwiseAvgPoolAntialiased3D(_AvgPoolAntialiased):
-    """3D version of :class:`PointwiseAvgPoolAntialiased2D`."""
-
-    _dim = 3
 
 
 PointwiseMaxPool = PointwiseMaxPool2D

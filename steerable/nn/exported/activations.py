@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import torch
@@ -21,7 +22,8 @@ import torch.nn.functional as F
 __all__ = [
     "Lambda", "NormActivation", "GateActivation", "ConcatenatedActivation", "TensorProductMap", "FourierActivation",
     "activation_module", "norm_activation", "gate_activation", "concatenated_activation", "tensor_product_map",
-    "fourier_samples", "fourier_coefficients",
+    "fourier_samples", "fourier_coefficients", "SeparateGateActivation", "UniformGateActivation",
+    "VectorFieldActivation",
 ]
 
 
@@ -213,3 +215,50 @@ class FourierActivation(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, grid={self.A.shape[0]}, coefficients={self.A.shape[1]}->{self.A_pinv.shape[0]}"
+
+
+class SeparateGateActivation(torch.nn.Module):
+    """``gated * sigmoid(gates + b)[:, gate_of_gated_channel]`` with gates and gated fields in two tensors."""
+
+    def __init__(self, gate_of_gated_channel: torch.Tensor, bias: Optional[torch.Tensor]) -> None:
+        super().__init__()
+        self.register_buffer("gate_of_gated_channel", gate_of_gated_channel.clone().long())
+        self.bias = None if bias is None else torch.nn.Parameter(bias.detach().clone())
+
+    def forward(self, gates: torch.Tensor, gated: torch.Tensor) -> torch.Tensor:
+        if self.bias is not None:
+            gates = gates + self.bias.to(gates.dtype).reshape([1, -1] + [1] * (gates.dim() - 2))
+        return gated * torch.sigmoid(gates).index_select(1, self.gate_of_gated_channel)
+
+
+class UniformGateActivation(torch.nn.Module):
+    """``x[:, gated] * gate(x[:, gates])[:, gate_of_gated_channel]`` (gate: an elementwise callable)."""
+
+    def __init__(self, gate_channels: torch.Tensor, gated_channels: torch.Tensor, gate_of_gated_channel: torch.Tensor,
+                 gate: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.register_buffer("gate_channels", gate_channels.clone().long())
+        self.register_buffer("gated_channels", gated_channels.clone().long())
+        self.register_buffer("gate_of_gated_channel", gate_of_gated_channel.clone().long())
+        self.gate = gate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = self.gate(x.index_select(1, self.gate_channels))
+        return x.index_select(1, self.gated_channels) * g.index_select(1, self.gate_of_gated_channel)
+
+
+class VectorFieldActivation(torch.nn.Module):
+    """``relu(max_k x_k) (cos theta_m, sin theta_m)`` on ``(B, n N, *S)`` (``n`` regular fields of ``C_N``)."""
+
+    def __init__(self, N: int, persistent: bool = True) -> None:
+        super().__init__()
+        theta = 2 * math.pi * torch.arange(N, dtype=torch.float64) / N
+        self.register_buffer("directions", torch.stack([torch.cos(theta), torch.sin(theta)], 1), persistent=persistent)
+        self.N = int(N)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, S = x.shape[0], x.shape[2:]
+        v, m = x.reshape(B, -1, self.N, *S).max(2)
+        d = self.directions.to(x.dtype)[m]  # (B, n, *S, 2)
+        y = torch.relu(v).unsqueeze(-1) * d
+        return torch.movedim(y, -1, 2).reshape(B, -1, *S)

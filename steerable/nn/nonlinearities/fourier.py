@@ -38,15 +38,14 @@ from typing import Any, Sequence, Union
 import numpy as np
 import torch
 
-from ..group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
-from ..gspaces import GSpace
-from .field_type import FieldType
-from .field_type import GeometricTensor
-from .module import EquivariantModule
-from .nonlinearities._common import Activation, resolve_activation
-from .nonlinearities.exported import FourierActivation, fourier_coefficients, fourier_samples
+from ...group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
+from ...gspaces import GSpace
+from ..exported.activations import FourierActivation, fourier_coefficients, fourier_samples
+from ..field_type import FieldType, GeometricTensor
+from ..module import EquivariantModule
+from ._common import Activation, resolve_activation
 
-__all__ = ["FourierPointwise", "FourierELU"]
+__all__ = ["FourierPointwise", "FourierELU", "grid_spec", "check_normalize"]
 
 #: a band limit ``L`` or a list of irreps (``IrreducibleRepresentation`` s or their ids)
 IrrepsSpec = Union[int, Sequence[Any]]
@@ -119,6 +118,33 @@ def _grid(G: Group, kind: str, N: int | None, **kwargs: Any) -> list[GroupElemen
     return G.grid(kind, N, **kwargs)
 
 
+def grid_spec(grid_args: Sequence[Any], grid_kind: str | None, N: int | None,
+              grid_kwargs: dict[str, Any]) -> tuple[str | None, int | None]:
+    """``(grid_kind, N)`` from escnn's ``*grid_args`` (``(kind, N)``), ``type=`` and steerable's keywords.
+
+    ``grid_kwargs`` loses its ``type`` entry; each of kind and ``N`` may be given once.
+    """
+    if len(grid_args) > 2:
+        raise TypeError(f"expected at most two positional grid arguments (kind, N), got {len(grid_args)}: {grid_args!r}")
+    given = {"kind": [v for v in (grid_args[0] if grid_args else None, grid_kind, grid_kwargs.pop("type", None))
+                      if v is not None],
+             "N": [v for v in (grid_args[1] if len(grid_args) > 1 else None, N) if v is not None]}
+    for what, values in given.items():
+        if len(values) > 1:
+            raise ValueError(f"give the grid {what} once (positionally, as grid_kind/type or N), got {values}")
+    kind = given["kind"][0] if given["kind"] else None
+    if kind is not None and not isinstance(kind, str):
+        raise TypeError(f"the grid kind must be a string such as 'regular', got {kind!r}")
+    return kind, (given["N"][0] if given["N"] else None)
+
+
+def check_normalize(normalize: bool) -> None:
+    """escnn's ``normalize=False`` (unnormalised sampling matrix) is not built: say so instead of ignoring it."""
+    if not normalize:
+        raise ValueError("normalize=False is not supported: steerable samples with the normalised matrix "
+                         "A[k, (psi, i, j)] = sqrt(d_psi) psi(g_k)[i, j] (escnn's default normalize=True)")
+
+
 class FourierPointwise(EquivariantModule):
     """``c -> A_out^+ sigma(A c)`` per field of the band-limited regular representation.
 
@@ -130,6 +156,10 @@ class FourierPointwise(EquivariantModule):
         function: ``'p_relu'`` (default), ``'p_elu'``, ``'p_leaky_relu'``, ``'p_sigmoid'``,
             ``'p_tanh'`` or an elementwise callable.
         out_irreps: the irreps of the output signals (default: ``irreps``).
+        *grid_args: escnn's positional grid arguments ``(kind, N)`` (the same as ``grid_kind``, ``N``).
+        inplace: accepted for escnn compatibility (the output is always a new tensor).
+        normalize: escnn's flag for the normalised sampling matrix, the only one steerable builds
+            (``False`` raises ``ValueError``).
         grid_kind: ``G.grid`` kind; default ``'regular'`` (the whole group for finite groups;
             ``N`` rotations, and ``N`` reflections for ``O(2)``) or ``'thomson'`` for
             ``SO(3)``/``O(3)``, which also accept ``'thomson_cube'`` etc. (exact on the cube
@@ -143,18 +173,17 @@ class FourierPointwise(EquivariantModule):
         (cast to the input dtype in ``forward``).
     """
 
-    def __init__(self, gspace: GSpace, channels: int, irreps: IrrepsSpec, function: Activation = "p_relu", *,
-                 out_irreps: IrrepsSpec | None = None, grid_kind: str | None = None, N: int | None = None,
-                 **grid_kwargs: Any) -> None:
+    def __init__(self, gspace: GSpace, channels: int, irreps: IrrepsSpec, *grid_args: Any, function: Activation = "p_relu",
+                 inplace: bool = True, out_irreps: IrrepsSpec | None = None, normalize: bool = True,
+                 grid_kind: str | None = None, N: int | None = None, **grid_kwargs: Any) -> None:
         super().__init__()
         if not isinstance(gspace, GSpace):
             raise TypeError(f"gspace must be a GSpace, got {type(gspace).__name__}")
         if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
             raise ValueError(f"channels must be a positive int, got {channels!r}")
-        if "type" in grid_kwargs:
-            if grid_kind is not None:
-                raise ValueError("give the grid kind once: grid_kind or type, not both")
-            grid_kind = grid_kwargs.pop("type")
+        grid_kind, N = grid_spec(grid_args, grid_kind, N, grid_kwargs)
+        check_normalize(normalize)
+        self.inplace = inplace  # accepted for escnn compatibility; the output is always a new tensor
         G = gspace.fibergroup
         self.channels = int(channels)
         rho, L_in, f_in = _resolve_irreps(G, irreps)
@@ -196,7 +225,7 @@ class FourierPointwise(EquivariantModule):
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.nonlinearities.exported.FourierActivation` (torch only)."""
+        """A :class:`~steerable.nn.exported.FourierActivation` (torch only)."""
         return FourierActivation(self.A, self.A_pinv, self.channels, copy.deepcopy(self.act))
 
     def extra_repr(self) -> str:
@@ -207,6 +236,8 @@ class FourierPointwise(EquivariantModule):
 class FourierELU(FourierPointwise):
     """:class:`FourierPointwise` with ``sigma = ELU(alpha)``; same arguments otherwise."""
 
-    def __init__(self, gspace: GSpace, channels: int, irreps: IrrepsSpec, alpha: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(gspace, channels, irreps, torch.nn.ELU(alpha=alpha), **kwargs)
+    def __init__(self, gspace: GSpace, channels: int, irreps: IrrepsSpec, *grid_args: Any, inplace: bool = True,
+                 out_irreps: IrrepsSpec | None = None, normalize: bool = True, alpha: float = 1.0, **grid_kwargs: Any) -> None:
+        super().__init__(gspace, channels, irreps, *grid_args, function=torch.nn.ELU(alpha=alpha), inplace=inplace,
+                         out_irreps=out_irreps, normalize=normalize, **grid_kwargs)
         self.function = f"elu(alpha={alpha:g})"

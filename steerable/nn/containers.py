@@ -1,6 +1,6 @@
-"""Containers and small structural layers: sequential/branching containers, identity,
-restriction to a subgroup, change to the irrep basis, and the field helpers shared by
-the normalisation and pooling layers.
+"""Containers and structural layers: sequential and branching containers, identity,
+restriction to a subgroup, splitting fields into the blocks the group never mixes, reordering fields.
+Branching and merging of labelled fields live in :mod:`steerable.nn.branching`.
 
 Every layer here satisfies ``layer(g . x) = g . layer(x)`` exactly, for every ``g`` of
 the fibre group (for :class:`RestrictionModule`, every ``g`` of the subgroup).
@@ -22,123 +22,17 @@ from typing import Hashable, Iterator, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from ..group.linalg import block_diag
 
-from ..group import Representation
-from .field_type import FieldType
-from .field_type import GeometricTensor, tensor_directsum
+from ..group import GroupElement, Representation, decompose_representation
+from ._fields import check_field_type
+from .exported.layers import BranchesMap, ChannelSelect
+from .field_type import FieldType, GeometricTensor, tensor_directsum
 from .module import EquivariantModule
 
 __all__ = [
     "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
-    "ChannelAffine", "ChannelLinear",
+    "ReshuffleModule", "coordinate_blocks",
 ]
-
-
-# ---------------------------------------------------------------------- shared helpers
-def check_field_type(in_type: object, name: str = "in_type", dim: int | None = None, layer: str = "") -> FieldType:
-    """Raise ``TypeError`` unless ``in_type`` is a FieldType (on ``R^dim`` if given)."""
-    if not isinstance(in_type, FieldType):
-        raise TypeError(f"{layer + ': ' if layer else ''}{name} must be a FieldType, got {type(in_type).__name__}")
-    if dim is not None and in_type.gspace.dimensionality != dim:
-        raise ValueError(
-            f"{layer + ': ' if layer else ''}expected a field type on a gspace over R^{dim}, got one on "
-            f"R^{in_type.gspace.dimensionality} ({in_type.gspace.name})"
-        )
-    return in_type
-
-
-def require_permutation(in_type: FieldType, layer: str) -> None:
-    """``ValueError`` unless every field is a permutation representation (pointwise ops commute)."""
-    bad = sorted({r.name for r in in_type.representations if not r.is_permutation})
-    if bad:
-        raise ValueError(
-            f"{layer} acts pointwise on channels, which is equivariant only for permutation representations "
-            f"(trivial, regular, quotient); got non-permutation field(s) {bad}. Use a norm-based layer instead."
-        )
-
-
-def field_index(t: FieldType) -> torch.Tensor:
-    """``(size,)`` long tensor: the field each channel belongs to."""
-    sizes = [r.size for r in t.representations]
-    return torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
-
-
-def trivial_columns(r: Representation) -> np.ndarray:
-    """``(size, t)``: the orthonormal directions of ``r`` that transform trivially (columns of ``Q``)."""
-    cols, p = [], 0
-    for psi in r.irrep_objects:
-        if psi.is_trivial():
-            cols.append(r.change_of_basis[:, p])
-        p += psi.size
-    return np.stack(cols, 1) if cols else np.zeros((r.size, 0))
-
-
-def groups_by_size(t: FieldType) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
-    """``[(d, channels, fields)]``: fields of each size ``d`` with their channel indices (field-major)."""
-    out = []
-    for d in sorted({r.size for r in t.representations}):
-        fields = [i for i, r in enumerate(t.representations) if r.size == d]
-        out.append((d, t.channel_indices(fields), torch.tensor(fields, dtype=torch.long)))
-    return out
-
-
-def spatial_view(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Reshape a per-channel vector ``(C,)`` to broadcast against ``x`` of shape ``(B, C, *S)``."""
-    return v.view(1, -1, *([1] * (x.dim() - 2)))
-
-
-def meta_shape(fn, input_shape: Sequence[int]) -> tuple[int, ...]:
-    """Output shape of ``fn`` on a ``meta`` tensor (no memory, no compute)."""
-    return tuple(fn(torch.empty(*input_shape, device="meta")).shape)
-
-
-# ---------------------------------------------------------------------- plain torch exports
-class ChannelAffine(torch.nn.Module):
-    """``y[:, c] = scale[c] * x[:, c] + shift[c]`` on tensors ``(B, C, *spatial)`` (torch only)."""
-
-    def __init__(self, scale: torch.Tensor, shift: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("scale", scale.detach().clone())
-        self.register_buffer("shift", shift.detach().clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = [1, -1] + [1] * (x.dim() - 2)
-        return x * self.scale.view(shape) + self.shift.view(shape)
-
-    def extra_repr(self) -> str:
-        return f"channels={self.scale.numel()}"
-
-
-class ChannelLinear(torch.nn.Module):
-    """``y[:, :, p] = W x[:, :, p] + b`` at every location ``p`` (a 1x1 convolution in any dimension; torch only)."""
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None) -> None:
-        super().__init__()
-        self.register_buffer("weight", weight.detach().clone())
-        self.register_buffer("bias", None if bias is None else bias.detach().clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.linear(torch.movedim(x, 1, -1), self.weight, self.bias)
-        return torch.movedim(y, -1, 1)
-
-    def extra_repr(self) -> str:
-        return f"in_channels={self.weight.shape[1]}, out_channels={self.weight.shape[0]}, bias={self.bias is not None}"
-
-
-class _BranchesPlain(torch.nn.Module):
-    """Torch-only export of :class:`MultipleModule`: gather channels, run each branch, concatenate."""
-
-    def __init__(self, indices: Sequence[torch.Tensor], branches: Sequence[torch.nn.Module]) -> None:
-        super().__init__()
-        self.branches = torch.nn.ModuleList(branches)
-        for i, idx in enumerate(indices):
-            self.register_buffer(f"idx_{i}", idx.clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outs = [m(x.index_select(1, getattr(self, f"idx_{i}"))) for i, m in enumerate(self.branches)]
-        return torch.cat(outs, 1)
 
 
 # ---------------------------------------------------------------------- containers
@@ -303,7 +197,7 @@ class MultipleModule(EquivariantModule):
         return (input_shape[0], self.out_type.size, *shapes[0][2:])
 
     def export(self) -> torch.nn.Module:
-        return _BranchesPlain([getattr(self, f"idx_{i}") for i in range(self._n)], [m.export() for m in self._branches()])
+        return BranchesMap([getattr(self, f"idx_{i}") for i in range(self._n)], [m.export() for m in self._branches()])
 
     def extra_repr(self) -> str:
         return f"{self.in_type}, labels={sorted(set(map(str, self.labels)))}"
@@ -383,38 +277,138 @@ class RestrictionModule(EquivariantModule):
         return f"{self.in_type} -> {self.out_type}, id={self.id!r}"
 
 
-class DisentangleModule(EquivariantModule):
-    """Change every field to its irrep basis: ``y_f = Q_f^T x_f``; each irrep becomes its own field.
+def coordinate_blocks(rho: Representation, atol: float = 1e-9) -> list[list[int]]:
+    """The finest partition of the channels of ``rho`` into blocks that no ``rho(g)`` mixes.
 
-    With ``rho_f(g) = Q_f (+)_i psi_i(g) Q_f^T``, ``Q_f^T rho_f(g) x = ((+)_i psi_i(g)) Q_f^T x``,
-    so the output has type ``[psi_1, psi_2, ...]`` (the irreps of each field, in order).
+    Channels ``i`` and ``j`` are joined when ``rho(g)[i, j] != 0`` for a generator ``g`` (plus
+    the testing elements of a continuous group); the connected components ``S`` span coordinate
+    subspaces with ``rho(g) V_S = V_S`` for every ``g``, and no finer coordinate split has this
+    property.  Blocks are listed by their smallest channel.  E.g. the regular representation
+    of ``D_3`` restricted to a reflection subgroup ``C_2`` splits into three pairs, each the
+    regular representation of ``C_2``.
+    """
+    G = rho.group
+    elements = list(G.generators) + (list(G.testing_elements()) if G.continuous else [])
+    parent = list(range(rho.size))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for g in elements:
+        for i, j in zip(*np.nonzero(np.abs(rho(g)) > atol)):
+            a, b = find(int(i)), find(int(j))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    blocks: dict[int, list[int]] = {}
+    for i in range(rho.size):
+        blocks.setdefault(find(i), []).append(i)
+    return sorted(blocks.values(), key=lambda b: b[0])
+
+
+def _block_representation(rho: Representation, block: list[int], k: int) -> Representation:
+    """``rho`` on the coordinate subspace ``block`` (invariant), decomposed into irreps."""
+    idx = np.ix_(block, block)
+    name = f"{rho.name}_{k}"
+
+    def sub(g: GroupElement) -> np.ndarray:
+        return rho(g)[idx]
+
+    irreps, Q = decompose_representation(rho.group, sub, len(block), name=name)
+    perm = {"permutation": True} if rho.is_permutation else {}
+    return Representation(rho.group, name, irreps, Q, set(rho.supported_nonlinearities), perm)
+
+
+class DisentangleModule(EquivariantModule):
+    """Permute the channels of every field so that it splits into the smallest blocks the group never mixes.
+
+    For each field ``rho`` the channels are partitioned by :func:`coordinate_blocks` into blocks
+    ``S_1, S_2, ...`` with ``rho(g) V_S = V_S``; the output holds, per input field, the channels
+    of ``S_1``, then ``S_2``, ... as separate fields of type ``rho|_S``.  The map is a permutation
+    ``P`` of channels with ``P rho(g) P^T = (+)_k rho|_{S_k}(g)``, hence equivariant, and, as in
+    escnn, no irrep change of basis is applied: a restricted regular representation keeps its
+    regular blocks of the subgroup (for the irrep basis use ``Q^T`` explicitly).  A field that
+    does not split is kept as it is (same representation).
 
     Example:
         >>> import torch
-        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.gspaces import flipRot2dOnR2
         >>> from steerable.nn import FieldType, DisentangleModule
-        >>> gs = rot2dOnR2(4)
-        >>> DisentangleModule(FieldType(gs, [gs.regular_repr])).out_type.size
-        4
+        >>> gs = flipRot2dOnR2(3, axis=0.0)
+        >>> t = FieldType(gs, [gs.regular_repr]).restrict((0, 1))   # D3 regular seen by a reflection
+        >>> [r.size for r in DisentangleModule(t).out_type]
+        [2, 2, 2]
     """
 
     def __init__(self, in_type: FieldType) -> None:
         super().__init__()
         self.in_type = check_field_type(in_type, layer="DisentangleModule")
-        self.out_type = FieldType(in_type.gspace, list(in_type.irreps))
-        Qt = block_diag(*[r.change_of_basis.T for r in in_type.representations])
-        self._identity = bool(np.allclose(Qt, np.eye(in_type.size)))
-        self.register_buffer("change_of_basis_t", torch.from_numpy(Qt).float(), persistent=False)
+        splits: dict[Representation, tuple[list[list[int]], list[Representation]]] = {}  # per distinct field
+        out_reps: list[Representation] = []
+        index: list[int] = []
+        for r, start in zip(in_type.representations, in_type.fields_start):
+            if r not in splits:
+                blocks = coordinate_blocks(r)
+                reps = [r] if len(blocks) == 1 else [_block_representation(r, b, k) for k, b in enumerate(blocks)]
+                splits[r] = (blocks, reps)
+            blocks, reps = splits[r]
+            out_reps += reps
+            index += [int(start) + c for b in blocks for c in b]
+        self.out_type = FieldType(in_type.gspace, out_reps)
+        self._identity = index == list(range(in_type.size))
+        self.register_buffer("permutation", torch.tensor(index, dtype=torch.long), persistent=False)
 
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         x = self._check_input(x)
-        if self._identity:
-            return GeometricTensor(x.tensor, self.out_type)
-        t = torch.einsum("oc,bc...->bo...", self.change_of_basis_t.to(x.dtype), x.tensor)
-        return GeometricTensor(t, self.out_type)
+        t = x.tensor if self._identity else x.tensor.index_select(1, self.permutation)
+        return GeometricTensor(t, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        return torch.nn.Identity() if self._identity else ChannelLinear(self.change_of_basis_t)
+        return torch.nn.Identity() if self._identity else ChannelSelect(self.permutation)
 
     def extra_repr(self) -> str:
         return f"{self.in_type} -> {self.out_type}"
+
+
+class ReshuffleModule(EquivariantModule):
+    """Reorder the fields: output field ``i`` is input field ``permutation[i]``.
+
+    Moving whole fields commutes with the block-diagonal ``(+)_f rho_f(g)``, so the layer is
+    equivariant for any field types.
+
+    Args:
+        in_type: the input field type (``n`` fields).
+        permutation: a permutation of ``0, ..., n - 1``.
+
+    Example:
+        >>> import torch
+        >>> from steerable.gspaces import rot2dOnR2
+        >>> from steerable.nn import FieldType, GeometricTensor, ReshuffleModule
+        >>> gs = rot2dOnR2(4)
+        >>> t = FieldType(gs, [gs.trivial_repr, gs.irrep(1)])
+        >>> ReshuffleModule(t, [1, 0])(GeometricTensor(torch.tensor([[0.0, 1.0, 2.0]]), t)).tensor
+        tensor([[1., 2., 0.]])
+    """
+
+    def __init__(self, in_type: FieldType, permutation: Sequence[int]) -> None:
+        super().__init__()
+        self.in_type = check_field_type(in_type, layer="ReshuffleModule")
+        perm = [int(p) for p in permutation]
+        if sorted(perm) != list(range(len(in_type))):
+            raise ValueError(f"ReshuffleModule: expected a permutation of 0..{len(in_type) - 1} (one entry per field), "
+                             f"got {list(permutation)}")
+        self.permutation = perm
+        self.out_type = in_type.index_select(perm)
+        self.register_buffer("index", in_type.channel_indices(perm), persistent=False)
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        return GeometricTensor(x.tensor.index_select(1, self.index), self.out_type, x.coords)
+
+    def export(self) -> torch.nn.Module:
+        return ChannelSelect(self.index)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, permutation={self.permutation}"
