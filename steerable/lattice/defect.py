@@ -62,8 +62,8 @@ def as_basis(B: Any, name: str = "B", dtype: torch.dtype | None = None) -> torch
     # a basis is numerically singular when |det B| is below rounding level relative to prod ||b_i||
     bad = ~torch.isfinite(ld) | (ld > -np.log(torch.finfo(dtype).eps))
     if bool(bad.any()):
-        idx = tuple(int(i) for i in torch.nonzero(bad)[0]) if ld.ndim else ()
-        raise ValueError(f"{name} is singular (linearly dependent columns) at batch index {idx}: a lattice basis must be invertible")
+        where = f" at batch index {tuple(int(i) for i in torch.nonzero(bad)[0])}" if ld.ndim else ""
+        raise ValueError(f"{name} is singular (linearly dependent columns){where}: a lattice basis must be invertible")
     return B
 
 
