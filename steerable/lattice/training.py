@@ -5,7 +5,10 @@ The loss is the mean log orthogonality defect of the reduced bases,
 straight-through rounding of the moves; no reduced bases are ever needed as labels.  Training is a
 pure function of its :class:`LatticeTrainConfig` and the step count: the model, the optimiser and the
 generator of the training bases are all restored from a state dict, so a run stopped and resumed
-reaches the same weights as an uninterrupted one.
+reaches the same weights as an uninterrupted one.  The learning rate decays on a cosine schedule and the
+weights kept are the best on a fixed validation set (scored every ``val_every`` iterations, starting with
+the untrained reducer): the straight-through gradient is biased, and the validation defect, not the
+training loss, says whether a step helped.
 
 Example:
     >>> cfg = LatticeTrainConfig(n=4, iterations=3, batch_size=8)
@@ -15,7 +18,9 @@ Example:
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -47,12 +52,16 @@ class LatticeTrainConfig:
     hidden: int = 16
     moves: int | None = None      # moves per reduction T (default 4 n)
     seed: int = 0
+    val_count: int = 256          # held-out bases scored every `val_every` iterations; the best weights are kept
+    val_every: int = 50
 
     def validate(self) -> None:
-        for name in ("n", "iterations", "batch_size", "hidden"):
+        for name in ("n", "iterations", "batch_size", "hidden", "val_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (2 if name == "n" else 1):
                 raise ValueError(f"{name} must be a positive integer{' >= 2' if name == 'n' else ''}, got {v!r}")
+        if isinstance(self.val_count, bool) or not isinstance(self.val_count, int) or self.val_count < 0:
+            raise ValueError(f"val_count must be an integer >= 0, got {self.val_count!r}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
 
@@ -97,21 +106,34 @@ def train_reducer(cfg: LatticeTrainConfig, state: dict[str, Any] | None = None,
     model = NeuralLatticeReducer(**cfg.model_kwargs())
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
+    val = random_bases(cfg.val_count, cfg.n, torch.Generator().manual_seed(cfg.seed + 2)) if cfg.val_count else None
+
+    def validate() -> float:
+        with torch.no_grad():
+            return float(model.loss(val)) if val is not None else -float(it)  # without a validation set: the latest
+
     it, history = 0, []
     if state is not None:
         model.load_state_dict(state["model_state"])
         opt.load_state_dict(state["optimizer_state"])
         gen.set_state(state["generator_state"])
         it, history = int(state["iteration"]), list(state["history"])
+        best_val, best_state, val_history = float(state["best_val"]), state["best_state"], list(state["val_history"])
+    else:
+        best_val = validate()   # the untrained reducer (greedy Babai) is the bar training must clear
+        best_state, val_history = copy.deepcopy(model.state_dict()), [(0, best_val)]
 
     def snapshot() -> dict[str, Any]:
         return {"model": MODEL_NAME, "model_kwargs": cfg.model_kwargs(), "model_state": model.state_dict(),
                 "optimizer_state": opt.state_dict(), "generator_state": gen.get_state(), "iteration": it,
-                "history": list(history), "config": dataclasses.asdict(cfg)}
+                "history": list(history), "config": dataclasses.asdict(cfg), "best_val": best_val,
+                "best_state": best_state, "val_history": list(val_history)}
 
     done_here = 0
     model.train()
     while it < cfg.iterations and (stop_after is None or done_here < stop_after):
+        for group in opt.param_groups:  # cosine decay, a function of the iteration only (resumable)
+            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * it / cfg.iterations))
         loss = model.loss(random_bases(cfg.batch_size, cfg.n, gen))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -119,12 +141,20 @@ def train_reducer(cfg: LatticeTrainConfig, state: dict[str, Any] | None = None,
         history.append(float(loss.detach()))
         it += 1
         done_here += 1
+        if it % cfg.val_every == 0 or it == cfg.iterations:
+            v = validate()
+            val_history.append((it, v))
+            if v < best_val:
+                best_val, best_state = v, copy.deepcopy(model.state_dict())
         if it % checkpoint_every == 0:
             if log is not None:
                 recent = history[-checkpoint_every:]
-                log(f"iteration {it}/{cfg.iterations}: mean log-defect {sum(recent) / len(recent):.4f}")
+                log(f"iteration {it}/{cfg.iterations}: mean log-defect {sum(recent) / len(recent):.4f}, "
+                    f"best validation {best_val:.4f}")
             if checkpoint is not None:
                 checkpoint(snapshot())
+    if it >= cfg.iterations:
+        model.load_state_dict(best_state)   # the finished run's model is the best one on the validation set
     model.eval()
     final = snapshot()
     if checkpoint is not None:
