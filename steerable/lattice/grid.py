@@ -30,6 +30,8 @@ from .defect import as_basis
 
 __all__ = ["correlated_grid", "GridReducer"]
 
+Reducer = Callable[[torch.Tensor], "tuple[torch.Tensor, torch.Tensor]"]
+
 
 def correlated_grid(size: int, n: int, corr_length: float = 8.0, rho: float = 0.5,
                     generator: torch.Generator | None = None) -> torch.Tensor:
@@ -56,15 +58,18 @@ class GridReducer:
         reducer: any per-lattice reducer ``B (m, n, n) -> (B @ Q, Q)`` (a trained
             :class:`~steerable.lattice.neural.NeuralLatticeReducer`, or :func:`~steerable.lattice.lll`).
         stride: the coarsest sub-grid's stride (a power of two); its points are reduced from scratch.
+        refiner: the reducer that finishes the lattices started from a neighbour's ``Q`` (default ``reducer``);
+            e.g. the same network with fewer moves, since those lattices are nearly reduced already.
 
     Shape:
         ``H``: ``(S, S, n, n)`` -> reduced ``(S, S, n, n)`` and ``Q`` ``(S, S, n, n)`` int64.
     """
 
-    def __init__(self, reducer: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], stride: int = 4) -> None:
+    def __init__(self, reducer: Reducer, stride: int = 4, refiner: Reducer | None = None) -> None:
         if not isinstance(stride, int) or stride < 1 or stride & (stride - 1):
             raise ValueError(f"stride must be a power of two >= 1, got {stride!r}")
         self.reducer, self.stride = reducer, stride
+        self.refiner = refiner if refiner is not None else reducer
 
     def __call__(self, H: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         H = as_basis(H).to(torch.float64)
@@ -96,6 +101,6 @@ class GridReducer:
                         cands.append(Qc)
                 best = torch.stack(scores, -1).argmin(-1)
                 Q0 = torch.stack(cands, 1)[torch.arange(best.numel()), best]
-                Q[new] = Q0 @ self.reducer(Hn @ Q0.to(torch.float64))[1]
+                Q[new] = Q0 @ self.refiner(Hn @ Q0.to(torch.float64))[1]
                 done |= new
         return H @ Q.to(torch.float64), Q
