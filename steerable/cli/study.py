@@ -38,10 +38,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"steerable study: error: {exc}", file=sys.stderr)
         return 2
     out = args.out or f"runs/study-{args.name}{'-quick' if args.quick else ''}"
-    seeds = args.seeds if args.seeds is not None else list(getattr(mod, "DEFAULT_SEEDS", (0,)))
     t0 = time.perf_counter()
     try:
-        mod.run(out, quick=args.quick, seeds=seeds, log=lambda s: print(s, flush=True))
+        mod.run(out, quick=args.quick, seeds=args.seeds, log=lambda s: print(s, flush=True))
     except ValueError as exc:
         print(f"steerable study: error: {exc}", file=sys.stderr)
         return 2

@@ -1,8 +1,8 @@
 """Reproductions of papers' claims, one module per study, run as ``steerable study NAME``.
 
-Each study module defines ``TITLE`` (one line), ``run(out, quick=False, seeds=(0,), log=print) -> dict``
-(writing ``report.md``, ``metrics.json`` and PNG figures into ``out`` with :class:`~steerable.studies.report.Report`
-and returning the metrics) and may define ``DEFAULT_SEEDS``.  :data:`STUDIES` maps a study's name to its module;
+Each study module defines ``TITLE`` (one line) and ``run(out, quick=False, seeds=None, log=print) -> dict``
+(``seeds=None``: the study's own default), which writes ``report.md``, ``metrics.json`` and PNG figures into
+``out`` with :class:`~steerable.studies.report.Report` and returns the metrics.  :data:`STUDIES` maps a study's name to its module;
 a new study is one more line there.
 """
 from __future__ import annotations
