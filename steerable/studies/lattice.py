@@ -52,7 +52,7 @@ class LatticeStudyConfig:
 
 
 FULL = LatticeStudyConfig()
-QUICK = LatticeStudyConfig(iterations={4: 15, 8: 15, 16: 0}, test_count={4: 100, 8: 100, 16: 60}, repeats=1,
+QUICK = LatticeStudyConfig(iterations={4: 10, 8: 10, 16: 0}, test_count={4: 100, 8: 100, 16: 30}, repeats=1,
                            mimo_channels=150, mimo_vectors=10, snr_db=tuple(float(s) for s in range(10, 35, 4)),
                            grid_size=12)
 
@@ -158,10 +158,10 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     methods = [m for m in defect_rows[cfg.dims[0]] if not m.startswith("neural (seed")]
-    for m in methods:
-        axes[0].plot(cfg.dims, [defect_rows[n][m]["mean log-defect"] for n in cfg.dims], "o-", label=m)
+    for i, m in enumerate(methods):  # one colour per method in both panels
+        axes[0].plot(cfg.dims, [defect_rows[n][m]["mean log-defect"] for n in cfg.dims], "o-", color=f"C{i}", label=m)
         if m != "unreduced":
-            axes[1].plot(cfg.dims, [defect_rows[n][m]["ms / lattice"] for n in cfg.dims], "o-", label=m)
+            axes[1].plot(cfg.dims, [defect_rows[n][m]["ms / lattice"] for n in cfg.dims], "o-", color=f"C{i}", label=m)
     axes[0].set(xlabel="n", ylabel="mean log orthogonality defect", title="Reduction quality")
     axes[1].set(xlabel="n", ylabel="ms per lattice (batched)", yscale="log", title="Cost")
     for ax in axes:
