@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import lattice as lattice_cli
+from . import study as study_cli
+
 __all__ = ["main", "build_parser"]
 
 EXIT_USAGE = 2
@@ -153,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--dir", default=None, help="benchmark directory (default: the repository's bench/)")
     b.add_argument("--timeout", type=float, default=None, help="seconds per script (default: none)")
     b.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+
+    for ext in EXTENSION_COMMANDS.values():  # study, lattice: each module adds its own subcommand
+        ext.add_parser(sub)
     return parser
 
 
@@ -350,8 +356,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 1 if status else 0
 
 
+EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli}
 COMMANDS = {"train": _cmd_train, "eval": _cmd_eval, "compare": _cmd_compare, "models": _cmd_models,
-            "bench": _cmd_bench}
+            "bench": _cmd_bench, **{name: mod.run for name, mod in EXTENSION_COMMANDS.items()}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,24 @@
+"""Reproductions of papers' claims, one module per study, run as ``steerable study NAME``.
+
+Each study module defines ``TITLE`` (one line), ``run(out, quick=False, seeds=(0,), log=print) -> dict``
+(writing ``report.md``, ``metrics.json`` and PNG figures into ``out`` with :class:`~steerable.studies.report.Report`
+and returning the metrics) and may define ``DEFAULT_SEEDS``.  :data:`STUDIES` maps a study's name to its module;
+a new study is one more line there.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["STUDIES", "load_study"]
+
+STUDIES: dict[str, str] = {
+    "lattice": "steerable.studies.lattice",
+}
+
+
+def load_study(name: str) -> ModuleType:
+    """The module of study ``name`` (imported on demand, so listing studies stays cheap)."""
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; known studies: {', '.join(sorted(STUDIES))}")
+    return importlib.import_module(STUDIES[name])
