@@ -90,9 +90,12 @@ def conv_operator_norm(filt: torch.Tensor, grid: tuple[int, ...]) -> float:
     if len(grid) != d:
         raise ValueError(f"grid must have {d} axes for a filter of shape {tuple(filt.shape)}, got {grid}")
     size = [max(int(n), int(k)) for n, k in zip(grid, filt.shape[2:])]
-    F = torch.fft.fftn(filt.detach().double(), s=size, dim=tuple(range(2, 2 + d)))
+    # a real filter has K_hat(-omega) = conj(K_hat(omega)) (same singular values): half the spectrum suffices
+    F = torch.fft.rfftn(filt.detach().double(), s=size, dim=tuple(range(2, 2 + d)))
     F = F.reshape(filt.shape[0], filt.shape[1], -1).permute(2, 0, 1)
-    return float(torch.linalg.matrix_norm(F, ord=2).max())
+    # sigma_max^2 = the top eigenvalue of the smaller Gram matrix: several times cheaper than batched SVDs
+    G = F.mH @ F if F.shape[2] <= F.shape[1] else F @ F.mH
+    return float(torch.linalg.eigvalsh(G)[:, -1].max().clamp_min(0.0).sqrt())
 
 
 def _equivariant_variance(conv: torch.nn.Module) -> tuple[float, int]:
