@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from . import lattice as lattice_cli
 from . import study as study_cli
+from . import bound as bound_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -356,7 +357,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 1 if status else 0
 
 
-EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli}
+EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli, "bound": bound_cli}
 COMMANDS = {"train": _cmd_train, "eval": _cmd_eval, "compare": _cmd_compare, "models": _cmd_models,
             "bench": _cmd_bench, **{name: mod.run for name, mod in EXTENSION_COMMANDS.items()}}
 
