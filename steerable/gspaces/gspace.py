@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..group import Group, GroupElement, IrreducibleRepresentation, Representation, o2_group, o3_group
+from .field_type import FieldType
 
 __all__ = ["GSpace", "GSpace0D", "GSpace2D", "GSpace3D", "no_base_space",
            "rot2dOnR2", "flipRot2dOnR2", "flip2dOnR2", "trivialOnR2", "rot3dOnR3", "flipRot3dOnR3",
@@ -56,6 +57,17 @@ class GSpace:
 
     def __reduce__(self):
         return GSpace, (self.ambient, self.ambient_subgroup_id, self.name)
+
+    def type(self, *representations: Representation) -> FieldType:
+        """``FieldType(self, representations)``, as escnn's shortcut.
+
+        Example:
+            >>> from steerable.gspaces import rot2dOnR2
+            >>> gs = rot2dOnR2(4)
+            >>> gs.type(gs.regular_repr, gs.trivial_repr).size
+            5
+        """
+        return FieldType(self, list(representations))
 
     # ------------------------------------------------------------------ representations
     @property

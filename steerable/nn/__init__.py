@@ -1,6 +1,6 @@
 """Equivariant neural network layers on ``GeometricTensor`` s (escnn-compatible names)."""
-from .field_type import FieldType
-from .field_type import GeometricTensor, tensor_directsum
+from ..gspaces.field_type import FieldType
+from ..gspaces.field_type import GeometricTensor, tensor_directsum
 from .module import EquivarianceError, EquivariantModule
 from .basis_expansion import BlocksBasisExpansion
 from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from ..group import Representation
-from .field_type import FieldType
+from ..gspaces.field_type import FieldType
 
 #: an int or one int per spatial axis, as torch's pooling layers take
 IntOrTuple = int | Sequence[int]

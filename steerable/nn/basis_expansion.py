@@ -23,7 +23,7 @@ import math
 import torch
 
 from ..kernels import ConvBasis, EmptyBasisError
-from .field_type import FieldType
+from ..gspaces.field_type import FieldType
 
 __all__ = ["BlocksBasisExpansion"]
 

@@ -28,7 +28,7 @@ import torch
 
 from ._fields import check_field_type
 from .exported.layers import ChannelSplit, MergeMap
-from .field_type import FieldType, GeometricTensor, tensor_directsum
+from ..gspaces.field_type import FieldType, GeometricTensor, tensor_directsum
 from .module import EquivariantModule
 
 __all__ = ["BranchingModule", "MergeModule"]

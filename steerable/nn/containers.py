@@ -26,7 +26,7 @@ import torch
 from ..group import GroupElement, Representation, decompose_representation
 from ._fields import check_field_type
 from .exported.layers import BranchesMap, ChannelSelect
-from .field_type import FieldType, GeometricTensor, tensor_directsum
+from ..gspaces.field_type import FieldType, GeometricTensor, tensor_directsum
 from .module import EquivariantModule
 
 __all__ = [

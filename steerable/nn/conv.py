@@ -40,9 +40,9 @@ import torch.nn.functional as F
 
 from ..kernels import ConvBasis, SteerableConvBasis
 from .basis_expansion import BlocksBasisExpansion
-from .field_type import FieldType
+from ..gspaces.field_type import FieldType
 from ._fields import trivial_block_columns
-from .field_type import GeometricTensor
+from ..gspaces.field_type import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["R2Conv", "R3Conv", "R2ConvTransposed", "R3ConvTransposed"]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ._fields import check_field_type, check_probability, field_index, require_permutation
 from .exported.layers import FieldDropoutMap
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["PointwiseDropout", "FieldDropout"]

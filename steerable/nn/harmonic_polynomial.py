@@ -19,7 +19,7 @@ from typing import Sequence
 from ..group import SO3, Group, directsum, o3_group, so3_group
 from ..gspaces import no_base_space
 from ..kernels import HarmonicPolynomialR3Generator
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["HarmonicPolynomialR3"]

@@ -17,7 +17,7 @@ import torch
 from ..group import Representation, tensor_product
 from ._fields import check_field_type
 from .exported.layers import QuadraticInvariantsMap
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["InvariantMaps", "quadratic_invariants"]

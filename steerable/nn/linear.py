@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from ..kernels import SteerableConvBasis
 from ._fields import check_field_type, trivial_block_columns
 from .basis_expansion import BlocksBasisExpansion
-from .field_type import FieldType
-from .field_type import GeometricTensor
+from ..gspaces.field_type import FieldType
+from ..gspaces.field_type import GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["Linear"]

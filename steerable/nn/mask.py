@@ -12,7 +12,7 @@ import torch
 
 from ._fields import check_field_type
 from .exported.layers import MaskMap
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["MaskModule", "build_mask"]

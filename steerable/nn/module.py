@@ -15,7 +15,7 @@ import torch
 
 from ..group import GroupElement
 from ._fields import field_slices
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 
 __all__ = ["EquivariantModule", "EquivarianceError"]
 

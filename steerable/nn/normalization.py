@@ -48,7 +48,7 @@ from ._fields import (
     check_field_type, check_spatial_dims, field_index, require_induced, require_permutation, trivial_block_columns,
 )
 from .exported.layers import BatchStatsNormMap, ChannelAffine, ChannelLinear, FieldNormMap
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["InnerBatchNorm", "NormBatchNorm", "IIDBatchNorm1d", "IIDBatchNorm2d", "IIDBatchNorm3d",

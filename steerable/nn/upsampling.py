@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ._fields import check_field_type, check_spatial_dims, meta_shape
-from .field_type import FieldType, GeometricTensor
+from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
 
 __all__ = ["R2Upsampling", "R3Upsampling"]

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from ...group import GroupElement, Representation, decompose_representation
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from .._fields import check_field_type, field_slices, is_signed_permutation
 from ._common import Activation, resolve_activation

@@ -41,7 +41,7 @@ import torch
 from ...group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
 from ...gspaces import GSpace
 from ..exported.activations import FourierActivation, fourier_coefficients, fourier_samples
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from ._common import Activation, resolve_activation
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ...group import directsum
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from .._fields import check_field_type, field_index
 from ..exported.activations import (

@@ -29,7 +29,7 @@ import torch
 
 from .._fields import check_field_type, induced_block_index, induced_structure, require_induced
 from ..exported.activations import GateActivation, NormActivation, gate_activation, norm_activation
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from .gated import GATED_ID, GATES_ID
 

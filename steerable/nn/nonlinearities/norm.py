@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from .._fields import check_field_type, field_index
 from ..exported.activations import NormActivation, norm_activation

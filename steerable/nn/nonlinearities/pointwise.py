@@ -21,7 +21,7 @@ import copy
 
 import torch
 
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from .._fields import check_field_type, require_permutation
 from ._common import Activation, resolve_activation

@@ -37,7 +37,7 @@ from ...group import Group, GroupElement, IrreducibleRepresentation, Representat
 from ...gspaces import GSpace
 from .._fields import trivial_columns
 from ..exported.activations import FourierActivation, fourier_coefficients, fourier_samples
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from ._common import Activation, resolve_activation
 from .fourier import _SAMPLES_PER_COEFFICIENT, _grid, check_normalize, grid_spec

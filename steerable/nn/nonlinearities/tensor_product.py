@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ...group import Representation, tensor_product
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..linear import Linear
 from ..module import EquivariantModule
 from .._fields import check_field_type

@@ -24,7 +24,7 @@ import torch
 from ...group.cyclic_dihedral import CyclicGroup
 from .._fields import check_field_type
 from ..exported.activations import VectorFieldActivation
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 
 __all__ = ["VectorFieldNonLinearity"]

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from .._fields import IntOrTuple
 from ..exported.layers import BlurPoolMap
-from ..field_type import FieldType
+from ...gspaces.field_type import FieldType
 from .pointwise import _PointwisePool
 
 __all__ = [

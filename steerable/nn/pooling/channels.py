@@ -15,7 +15,7 @@ import torch
 from ...group import GroupElement, Representation, decompose_representation, directsum
 from .._fields import check_field_type, require_permutation
 from ..exported.layers import ChannelBlockMax
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 
 __all__ = ["MaxPoolChannels", "block_representation"]

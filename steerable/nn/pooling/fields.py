@@ -25,7 +25,7 @@ from .._fields import (
     IntOrTuple, check_field_type, check_spatial_dims, groups_by_size, induced_block_index, meta_shape, require_permutation,
 )
 from ..exported.layers import FieldReduceMap, InducedNormPoolMap, NormMaxPoolMap
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 
 __all__ = ["NormMaxPool", "GroupPooling", "NormPool", "InducedNormPool"]

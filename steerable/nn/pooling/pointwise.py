@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from .._fields import IntOrTuple, check_field_type, check_spatial_dims, meta_shape, require_permutation
-from ..field_type import FieldType, GeometricTensor
+from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 
 __all__ = [

@@ -19,14 +19,16 @@ both live here because each refers to the other.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Hashable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Iterator, Sequence
 
 import numpy as np
 import torch
 from ..group.linalg import block_diag
 
 from ..group import GroupElement, Representation, directsum
-from ..gspaces import GSpace
+
+if TYPE_CHECKING:  # annotations only: gspace.py imports this module for GSpace.type
+    from .gspace import GSpace
 
 __all__ = ["FieldType", "GeometricTensor", "tensor_directsum"]
 
@@ -35,7 +37,9 @@ class FieldType:
     """A gspace and the representations of the fields of a feature map."""
 
     def __init__(self, gspace: GSpace, representations: Sequence[Representation]) -> None:
-        if not isinstance(gspace, GSpace):
+        # a structural check: every GSpace has a fibre group and a dimensionality (this module
+        # sits below gspace.py, which builds field types in GSpace.type)
+        if not (hasattr(gspace, "fibergroup") and hasattr(gspace, "dimensionality")):
             raise TypeError(f"expected a GSpace, got {type(gspace).__name__}")
         representations = list(representations)
         if not representations:
