@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_diag"]
+__all__ = ["block_diag", "is_signed_permutation_matrix"]
 
 
 def block_diag(*blocks: np.ndarray) -> np.ndarray:
@@ -18,3 +18,14 @@ def block_diag(*blocks: np.ndarray) -> np.ndarray:
         r += b.shape[0]
         c += b.shape[1]
     return out
+
+
+def is_signed_permutation_matrix(m: np.ndarray, atol: float = 1e-8) -> bool:
+    """True iff ``m`` has one entry ``+-1`` per row and column and zeros elsewhere (up to ``atol``).
+
+    Example:
+        >>> is_signed_permutation_matrix(np.array([[0.0, -1.0], [1.0, 0.0]]))
+        True
+    """
+    r = np.round(m)
+    return bool(np.abs(m - r).max() <= atol and np.all(np.abs(r).sum(0) == 1) and np.all(np.abs(r).sum(1) == 1))

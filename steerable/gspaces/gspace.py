@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..group import Group, GroupElement, IrreducibleRepresentation, Representation, o2_group, o3_group
+from ..group.linalg import is_signed_permutation_matrix
 from .field_type import FieldType
 
 __all__ = ["GSpace", "GSpace0D", "GSpace2D", "GSpace3D", "no_base_space",
@@ -122,7 +123,7 @@ class GSpace:
         """The elements whose action maps the pixel/voxel grid onto itself (exact in tests)."""
         G = self.fibergroup
         candidates = G.elements if not G.continuous else self._continuous_testing_candidates()
-        return [g for g in candidates if _is_signed_permutation(self.basespace_action(g))]
+        return [g for g in candidates if is_signed_permutation_matrix(self.basespace_action(g))]
 
     def _continuous_testing_candidates(self) -> list[GroupElement]:
         # the grid-exact elements of O(d) (D_4 in O(2), the 48 signed permutations in O(3))
@@ -149,7 +150,7 @@ class GSpace:
         if x.dim() < d:
             raise ValueError(f"expected a tensor with at least {d} spatial axes, got shape {tuple(x.shape)}")
         spatial = tuple(x.shape[-d:])
-        if _is_signed_permutation(A) and _grid_closed(A, spatial):
+        if is_signed_permutation_matrix(A) and _grid_closed(A, spatial):
             return _permute_grid(x, A, d)
         return _interpolate(x, A, d, mode)
 
@@ -313,11 +314,6 @@ def no_base_space(G: Group) -> GSpace0D:
 
 
 # ---------------------------------------------------------------------- grid actions
-def _is_signed_permutation(A: np.ndarray) -> bool:
-    R = np.round(A)
-    return bool(np.abs(A - R).max() < 1e-9 and np.all(np.abs(R).sum(0) == 1) and np.all(np.abs(R).sum(1) == 1))
-
-
 def _grid_closed(A: np.ndarray, shape: tuple[int, ...]) -> bool:
     P = np.abs(np.round(A)).astype(int)
     return all(shape[i] == shape[int(np.argmax(P[i]))] for i in range(len(shape)))

@@ -20,7 +20,7 @@ exact for any cutoff.  Pass ``frequencies_cutoff=2`` for a larger basis.
 Broad, overlapping rings share their samples, so finally the highest frequencies are lowered
 until all harmonics are linearly independent on the grid (the defaults never need this).
 Default rings for an odd kernel size ``s`` are ``r = 0, 1, ..., (s - 1) / 2`` (even ``s``:
-``1/2, 3/2, ...``) with ``sigma = 0.6``.
+``1/2, 3/2, ...``) with ``sigma = 0.6``, the outermost ``0.4``.
 
 Example:
     >>> from steerable.kernels.harmonics import RingSpec
@@ -43,6 +43,7 @@ from ..group.so3_math import spherical_harmonics
 __all__ = ["RingSpec", "grid_points", "harmonic_types", "sample_harmonics"]
 
 DEFAULT_SIGMA = 0.6
+DEFAULT_OUTER_SIGMA = 0.4
 DEFAULT_CUTOFF = 1.0
 
 
@@ -104,7 +105,9 @@ class RingSpec:
         if any(r < 0 or r > extent * math.sqrt(dim) + 1e-9 for r in rings):
             raise ValueError(f"ring radii must lie in [0, {extent * math.sqrt(dim):.3g}] for kernel size {kernel_size}; got {rings}")
         if sigma is None:
-            sigma = DEFAULT_SIGMA
+            # the outermost ring is narrower: the square (cubic) kernel clips a wide outer ring
+            # unevenly at its corners, which costs invariance off the grid (bench/bench_offgrid.py)
+            sigma = [DEFAULT_SIGMA] * (len(rings) - 1) + [DEFAULT_OUTER_SIGMA if len(rings) > 1 else DEFAULT_SIGMA]
         sigmas = tuple(float(s) for s in (sigma if isinstance(sigma, (list, tuple)) else [sigma] * len(rings)))
         if len(sigmas) != len(rings) or any(not s > 0 for s in sigmas):
             raise ValueError(f"sigma must be positive, one per ring ({len(rings)} rings); got {sigma!r}")

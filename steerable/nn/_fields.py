@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ..group import Representation
+from ..group.linalg import is_signed_permutation_matrix
 from ..gspaces.field_type import FieldType
 
 #: an int or one int per spatial axis, as torch's pooling layers take
@@ -102,12 +103,6 @@ def require_permutation(in_type: FieldType, layer: str, alternatives: str = "a n
                 f"(trivial, regular, quotient); field {i} of {in_type} has representation {r.name!r}. "
                 f"Use {alternatives} for such fields."
             )
-
-
-def is_signed_permutation_matrix(m: np.ndarray, atol: float = 1e-8) -> bool:
-    """True iff ``m`` has one entry ``+-1`` per row and column and zeros elsewhere (up to ``atol``)."""
-    r = np.round(m)
-    return bool(np.abs(m - r).max() <= atol and np.all(np.abs(r).sum(0) == 1) and np.all(np.abs(r).sum(1) == 1))
 
 
 def is_signed_permutation(rep: Representation) -> bool:
