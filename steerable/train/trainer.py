@@ -55,9 +55,11 @@ __all__ = ["train", "evaluate", "TrainingInterrupted", "GracefulInterrupt", "res
            "model_kwargs_for", "build_from_checkpoint", "METRIC_FIELDS", "TIMING_FIELDS"]
 
 METRIC_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "test_error", "lr",
-                 "epoch_time_s", "samples_per_s")
-#: fields that measure time, and so differ between otherwise identical runs
-TIMING_FIELDS = ("epoch_time_s", "samples_per_s")
+                 "epoch_time_s", "epoch_cpu_s", "samples_per_s")
+#: fields that measure time, and so differ between otherwise identical runs; ``epoch_cpu_s`` is
+#: the process's CPU time in the epoch's training steps (all threads): far below
+#: ``epoch_time_s`` x threads means the machine was busy with other work
+TIMING_FIELDS = ("epoch_time_s", "epoch_cpu_s", "samples_per_s")
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -145,7 +147,7 @@ def build_from_checkpoint(state: dict[str, Any], model_name: str | None = None) 
         except ValueError as exc:
             raise CheckpointError(str(exc)) from None
         if want != name:
-            raise CheckpointError(f"checkpoint holds model {name!r}, not {want!r}")
+            raise CheckpointError(f"this is a checkpoint of model {name!r}, not {want!r}")
         name = want
     try:
         model = build_model(name, **state["model_kwargs"])
@@ -279,14 +281,17 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
     if progress is None:
         progress = sys.stderr.isatty()
     progress = bool(progress) and main
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
 
     seed_everything(cfg.seed)
     if data is None:
         data = load_data(cfg.dataset, cfg.n_train, cfg.n_test, cfg.data_seed, cfg.data_root)
     mkw = model_kwargs_for(cfg, data) if state is None else dict(state["model_kwargs"])
-    model = build_model(cfg.model, **mkw).to(device=device, dtype=dtype)
+    try:
+        model = build_model(cfg.model, **mkw).to(device=device, dtype=dtype)
+    except TypeError as exc:  # an unknown keyword (e.g. --model-arg foo=1): a user error, not a crash
+        raise ValueError(f"model {cfg.model!r} does not accept the arguments {cfg.model_kwargs}: {exc}") from None
+    if main:  # only now: a run that fails on its data or model leaves no empty directory behind
+        out.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "rebuild_kwargs"):  # pin resolved choices (field counts...) so the checkpoint rebuilds exactly
         mkw = {**mkw, **model.rebuild_kwargs()}
     n_params = count_parameters(model)
@@ -359,6 +364,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
             if epoch == start_epoch and partial is not None and info.is_main:
                 acc += partial.to(device)  # global sums of the steps before the interruption
             t0 = time.perf_counter() - (partial_time if epoch == start_epoch else 0.0)
+            c0 = time.process_time()
             bar = tqdm(total=n_batches, initial=first, desc=f"{cfg.model} epoch {epoch + 1}/{cfg.epochs}",
                        disable=not progress, leave=False, dynamic_ncols=True, file=sys.stderr)
             for step in range(first, n_batches):
@@ -402,6 +408,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
             bar.close()
             all_reduce_sum(acc, info)
             train_time = time.perf_counter() - t0
+            cpu_time = time.process_time() - c0
             test_loss, test_acc = evaluate(model, data.x_test, data.y_test, cfg.eval_batch_size, device, dtype,
                                            cfg.amp, info)
             cnt = max(float(acc[2]), 1.0)
@@ -409,6 +416,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
                 "epoch": epoch + 1, "train_loss": float(acc[0]) / cnt, "train_acc": float(acc[1]) / cnt,
                 "test_loss": test_loss, "test_acc": test_acc, "test_error": 1.0 - test_acc,
                 "lr": opt.param_groups[0]["lr"], "epoch_time_s": round(train_time, 3),
+                "epoch_cpu_s": round(cpu_time, 3),
                 "samples_per_s": round(cnt / max(train_time, 1e-9), 1),
             }
             sched.step()

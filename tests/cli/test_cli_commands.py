@@ -58,9 +58,9 @@ def test_train_then_eval(trained, capsys, tmp_path):
     assert "accuracy" in out and "changed %" in out and "90.00" in out
     assert (tmp_path / "rotation.png").stat().st_size > 1000
     doc = json.loads((tmp_path / "rotation.json").read_text())
-    assert [r["angle"] for r in doc["rotation"]] == [0, 90, 45, 0, 180]
+    assert [r["angle"] for r in doc["rotation"]] == [0, 45, 90, 180]  # distinct, in numerical order
     # a training directory works as well, and so does the exported model
-    assert main(["eval", str(trained), "--angles", "0", "--exported", "--out", str(tmp_path)]) == 0
+    assert main(["eval", str(trained), "--angles", "0", "--exported", "--out", str(tmp_path), "--force"]) == 0
 
 
 def _one_line_error(capsys, argv, pattern):
@@ -79,10 +79,10 @@ def test_eval_errors_exit_2_with_one_line(trained, capsys, tmp_path):
     _one_line_error(capsys, ["eval", str(bad)], "not a readable checkpoint")
     junk = tmp_path / "junk.pt"
     junk.write_text("hello")
-    _one_line_error(capsys, ["eval", str(junk)], "not a readable checkpoint")
+    _one_line_error(capsys, ["eval", str(junk)], "a text file")
     torch.save({"state_dict": {}}, tmp_path / "foreign.pt")
     _one_line_error(capsys, ["eval", str(tmp_path / "foreign.pt")], "not a steerable training checkpoint")
-    _one_line_error(capsys, ["eval", str(ckpt), "--model", "c8"], "holds model 'cnn', not 'c8'")
+    _one_line_error(capsys, ["eval", str(ckpt), "--model", "c8"], "a checkpoint of model 'cnn', not 'c8'")
     # weights of another model under this checkpoint's name
     st = load_checkpoint(ckpt)
     st["model"] = "c4"
