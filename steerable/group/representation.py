@@ -280,7 +280,7 @@ def _is_permutation_matrix(m: np.ndarray) -> bool:
 def directsum(
     reprs: Sequence[Representation], change_of_basis: np.ndarray | None = None, name: str | None = None
 ) -> Representation:
-    """``Q (rho_1 (+) ... (+) rho_n) Q^T`` (escnn's signature); ``Q = I`` if ``change_of_basis`` is None.
+    """Direct sum of ``reprs``: ``Q diag(rho_1, …, rho_n) Q^T`` (escnn's signature); ``Q = I`` if ``change_of_basis`` is None.
 
     Example:
         >>> from steerable.group import so2_group

@@ -425,7 +425,7 @@ class FieldNorm(EquivariantModule):
     """Layer-norm-like normalisation of each field by its own norm, per sample and per location.
 
     For each sample, location and field ``f`` (no batch or spatial statistics, no running
-    statistics: train and eval behave the same):
+    statistics: train and eval behave the same)::
 
         mu = E E^T x_f,   y_f = w_f (x_f - mu) / sqrt(|x_f - mu|^2 / d_f + eps) + E b_f
 
