@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from steerable import gspaces, nn
-from steerable.kernels import KernelBasis
+from steerable.kernels import GridKernelBasis
 
 # each group with the id of its frequency-1 irrep (D4's (1, 1): reflections act on it by a flip)
 GSPACES = {"C8": (lambda: gspaces.rot2dOnR2(8), (1,)), "D4": (lambda: gspaces.flipRot2dOnR2(4), (1, 1)),
@@ -21,7 +21,7 @@ def kernel_gallery(name: str, kernel_size: int = 9, columns: int = 8) -> plt.Fig
     (``C8``, ``D4`` or ``SO(2)``): one panel per basis element and output channel."""
     make, irrep_id = GSPACES[name]
     gs = make()
-    basis = KernelBasis(gs, gs.trivial_repr, gs.fibergroup.irrep(*irrep_id), kernel_size)
+    basis = GridKernelBasis(gs, gs.trivial_repr, gs.fibergroup.irrep(*irrep_id), kernel_size)
     k = basis.sample_grid(torch.float64)  # (dim, d_out, 1, s, s)
     panels = [(b, o) for b in range(basis.dim) for o in range(k.shape[1])][:columns * 2]
     rows = -(-len(panels) // columns)

@@ -50,8 +50,10 @@ def homomorphism_space(rho1: Representation, rho2: Representation) -> np.ndarray
 
 
 def disentangle(repr: Representation) -> tuple[np.ndarray, list[Representation]]:
-    """``(P, [rho_1, ..., rho_m])`` with a permutation matrix ``P`` and
-    ``P repr(g) P^T = rho_1(g) (+) ... (+) rho_m(g)``: the finest such split."""
+    """The finest split of ``repr`` into blocks by a permutation of its coordinates.
+
+    Returns ``(P, [rho_1, ..., rho_m])`` with a permutation matrix ``P`` and
+    ``P repr(g) P^T = rho_1(g) (+) ... (+) rho_m(g)``."""
     if not isinstance(repr, Representation):
         raise TypeError(f"disentangle needs a Representation, got {type(repr).__name__}")
     n, irreps = repr.size, repr.irrep_objects

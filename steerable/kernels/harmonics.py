@@ -95,6 +95,7 @@ class RingSpec:
         pts = grid_points(kernel_size, dim)
         radius = np.linalg.norm(pts, axis=1)
         extent = float(np.abs(pts).max()) if len(pts) else 0.0
+        default_rings = rings is None
         if rings is None:
             size = min(_kernel_sizes(kernel_size, dim))
             start = 0.0 if size % 2 == 1 else 0.5
@@ -107,7 +108,9 @@ class RingSpec:
         if sigma is None:
             # the outermost ring is narrower: the square (cubic) kernel clips a wide outer ring
             # unevenly at its corners, which costs invariance off the grid (bench/bench_offgrid.py)
-            sigma = [DEFAULT_SIGMA] * (len(rings) - 1) + [DEFAULT_OUTER_SIGMA if len(rings) > 1 else DEFAULT_SIGMA]
+            # (default rings only: rings a user places keep one width, so coinciding ones stay dependent)
+            outer = DEFAULT_OUTER_SIGMA if default_rings and len(rings) > 1 else DEFAULT_SIGMA
+            sigma = [DEFAULT_SIGMA] * (len(rings) - 1) + [outer]
         sigmas = tuple(float(s) for s in (sigma if isinstance(sigma, (list, tuple)) else [sigma] * len(rings)))
         if len(sigmas) != len(rings) or any(not s > 0 for s in sigmas):
             raise ValueError(f"sigma must be positive, one per ring ({len(rings)} rings); got {sigma!r}")

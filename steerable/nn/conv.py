@@ -287,7 +287,7 @@ _ARGS_DOC = """
 
 class R2Conv(_RdConv):
     __doc__ = ("""Steerable 2D convolution: ``y = k * x`` with ``k = sum_b w_b K_b`` over a steerable basis, so
-    that ``R2Conv(g . x) = g . R2Conv(x)`` for every grid-exact ``g`` (approximately for others).
+    that ``R2Conv(g x) = g R2Conv(x)`` for every grid-exact ``g`` (approximately for others).
     """ + _ARGS_DOC.format(d=2) + """
     Example:
         >>> import torch
@@ -375,13 +375,14 @@ class _RdConvTransposed(_RdConv):
 
 
 class R2ConvTransposed(_RdConvTransposed):
-    __doc__ = ("""Steerable transposed 2D convolution (upsampling); escnn's argument order
-    (``padding, output_padding, stride, ...``).""" + _ARGS_DOC.format(d=2))
+    __doc__ = ("""Steerable transposed 2D convolution (upsampling), in escnn's argument order.
+    """ + _ARGS_DOC.format(d=2))
 
     _dim = 2
 
 
 class R3ConvTransposed(_RdConvTransposed):
-    __doc__ = ("""Steerable transposed 3D convolution; escnn's argument order.""" + _ARGS_DOC.format(d=3))
+    __doc__ = ("""Steerable transposed 3D convolution, in escnn's argument order.
+    """ + _ARGS_DOC.format(d=3))
 
     _dim = 3

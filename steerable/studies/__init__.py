@@ -12,6 +12,7 @@ from types import ModuleType
 
 __all__ = ["STUDIES", "load_study"]
 
+#: A study's name -> the module that runs it.
 STUDIES: dict[str, str] = {
     "lattice": "steerable.studies.lattice",
     "pac-bayes": "steerable.studies.pac_bayes",

@@ -191,7 +191,7 @@ class GatedNonLinearity2(EquivariantModule):
 
 
 class GatedNonLinearityUniform(EquivariantModule):
-    """Copies of one field ``psi_0^n (+) psi_1 (+) ... (+) psi_n`` (first ``n`` irreps trivial): the ``k``-th
+    """Gates inside one field kind ``psi_0^n (+) psi_1 (+) (+) psi_n`` (first ``n`` irreps trivial): the ``k``-th
     trivial irrep gates the ``k``-th non-gate irrep, ``y = gate(s_k) x_k``.
 
     The representation must have the identity change of basis, so the irreps are the channel
