@@ -76,7 +76,7 @@ class Linear(EquivariantModule):
         W, b = self.matrix()
         t = torch.movedim(x.tensor, 1, -1)
         y = F.linear(t, W.to(t.dtype), None if b is None else b.to(t.dtype))
-        return GeometricTensor(torch.movedim(y, -1, 1), self.out_type)
+        return GeometricTensor(torch.movedim(y, -1, 1), self.out_type, x.coords)  # pointwise: same points
 
     def export(self) -> torch.nn.Module:
         """A ``torch.nn.Linear`` acting on ``(batch, in.size)`` tensors."""

@@ -110,6 +110,15 @@ def test_coords_follow_every_operation() -> None:
     assert [torch.equal(p.coords, c[i : i + 1]) for i, p in enumerate(x)] == [True] * len(x)
 
 
+def test_pointwise_layers_keep_the_points() -> None:
+    gs = gspaces.rot2dOnR2(-1)
+    x = _point_cloud(gs)
+    lin = nn.Linear(x.type, x.type).double()
+    assert torch.equal(lin(x).coords, x.coords)
+    norm = nn.NormNonLinearity(x.type).double()
+    assert torch.equal(norm(x).coords, x.coords)
+
+
 def test_coords_rotate_with_the_group_action() -> None:
     gs = gspaces.rot2dOnR2(-1)
     x = _point_cloud(gs)

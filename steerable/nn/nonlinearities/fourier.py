@@ -145,7 +145,30 @@ def check_normalize(normalize: bool) -> None:
                          "A[k, (psi, i, j)] = sqrt(d_psi) psi(g_k)[i, j] (escnn's default normalize=True)")
 
 
-class FourierPointwise(EquivariantModule):
+class SampledPointwise(EquivariantModule):
+    """Shared forward/export of the Fourier activations: ``y = A^+ sigma(A x)`` channel by channel.
+
+    Subclasses set the buffers ``A`` (coefficients -> samples on a grid), ``A_pinv`` (samples ->
+    output coefficients), ``channels`` and the activation ``act``.
+    """
+
+    A: torch.Tensor
+    A_pinv: torch.Tensor
+    channels: int
+    act: torch.nn.Module
+
+    def forward(self, x: GeometricTensor) -> GeometricTensor:
+        x = self._check_input(x)
+        samples = self.act(fourier_samples(x.tensor, self.A, self.channels))
+        y = fourier_coefficients(samples, self.A_pinv, list(x.tensor.shape[2:]))
+        return GeometricTensor(y, self.out_type, x.coords)
+
+    def export(self) -> torch.nn.Module:
+        """A :class:`~steerable.nn.exported.FourierActivation` (torch only)."""
+        return FourierActivation(self.A, self.A_pinv, self.channels, copy.deepcopy(self.act))
+
+
+class FourierPointwise(SampledPointwise):
     """``c -> A_out^+ sigma(A c)`` per field of the band-limited regular representation.
 
     Args:
@@ -217,16 +240,6 @@ class FourierPointwise(EquivariantModule):
             raise TypeError(f"gspace must be a GSpace, got {type(gspace).__name__}")
         rho, _, _ = _resolve_irreps(gspace.fibergroup, irreps)
         return FieldType(gspace, int(channels) * [rho])
-
-    def forward(self, x: GeometricTensor) -> GeometricTensor:
-        x = self._check_input(x)
-        samples = self.act(fourier_samples(x.tensor, self.A, self.channels))
-        y = fourier_coefficients(samples, self.A_pinv, list(x.tensor.shape[2:]))
-        return GeometricTensor(y, self.out_type, x.coords)
-
-    def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.exported.FourierActivation` (torch only)."""
-        return FourierActivation(self.A, self.A_pinv, self.channels, copy.deepcopy(self.act))
 
     def extra_repr(self) -> str:
         return (f"{self.in_type} -> {self.out_type}, function={self.function}, grid={self.grid_kind}"

@@ -26,7 +26,6 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any, Hashable, Sequence
 
@@ -36,11 +35,9 @@ import torch
 from ...group import Group, GroupElement, IrreducibleRepresentation, Representation
 from ...gspaces import GSpace
 from .._fields import trivial_columns
-from ..exported.activations import FourierActivation, fourier_coefficients, fourier_samples
-from ...gspaces.field_type import FieldType, GeometricTensor
-from ..module import EquivariantModule
+from ...gspaces.field_type import FieldType
 from ._common import Activation, resolve_activation
-from .fourier import _SAMPLES_PER_COEFFICIENT, _grid, check_normalize, grid_spec
+from .fourier import _SAMPLES_PER_COEFFICIENT, SampledPointwise, _grid, check_normalize, grid_spec
 
 __all__ = ["QuotientFourierPointwise", "QuotientFourierELU", "spectral_quotient_basis"]
 
@@ -106,7 +103,7 @@ def _sampling(elements: list[GroupElement], blocks: list[tuple[IrreducibleRepres
     return np.concatenate(cols, 1)
 
 
-class QuotientFourierPointwise(EquivariantModule):
+class QuotientFourierPointwise(SampledPointwise):
     """``c -> A_out^+ sigma(A c)`` per field of band-limited signals on ``G/H`` (module docs).
 
     Args:
@@ -169,16 +166,6 @@ class QuotientFourierPointwise(EquivariantModule):
                                  f"coefficients of {what}; use a larger grid")
         self.register_buffer("A", torch.from_numpy(np.ascontiguousarray(A)), persistent=False)
         self.register_buffer("A_pinv", torch.from_numpy(np.ascontiguousarray(np.linalg.pinv(A_out))), persistent=False)
-
-    def forward(self, x: GeometricTensor) -> GeometricTensor:
-        x = self._check_input(x)
-        samples = self.act(fourier_samples(x.tensor, self.A, self.channels))
-        y = fourier_coefficients(samples, self.A_pinv, list(x.tensor.shape[2:]))
-        return GeometricTensor(y, self.out_type, x.coords)
-
-    def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.exported.FourierActivation` (torch only)."""
-        return FourierActivation(self.A, self.A_pinv, self.channels, copy.deepcopy(self.act))
 
     def extra_repr(self) -> str:
         return (f"{self.in_type} -> {self.out_type}, subgroup={self.subgroup_id!r}, function={self.function}, "
