@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data-seed", type=int, default=d.data_seed, help="dataset split/rotation seed (default 0)")
     t.add_argument("--epochs", type=int, default=None,
                    help=f"total epochs (default {d.epochs}; with --resume: the interrupted run's). At the default width "
-                        "on a 2-core CPU an epoch of the cnn takes seconds, of c8/so2 about 1.5-3 min")
+                        "on a 2-core CPU an epoch of the cnn takes seconds, of c8/so2 about 3 min")
     t.add_argument("--batch-size", type=int, default=d.batch_size, help=f"global batch size (default {d.batch_size})")
     t.add_argument("--optimizer", default=d.optimizer, choices=["adam", "sgd"], help="optimiser (default adam)")
     t.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
@@ -337,7 +337,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         angles = parse_angles(args.angles) if args.angles else list(COMPARE_ANGLES)
         with _no_empty_dir_on_failure(Path(args.out)):
             run_compare(args.out, models=args.models, seeds=args.seeds, epochs=args.epochs, width=args.width,
-                    n_train=args.n_train, n_test=args.n_test, batch_size=args.batch_size, lr=args.lr,
+                        n_train=args.n_train, n_test=args.n_test, batch_size=args.batch_size, lr=args.lr,
                         dataset=args.dataset, data_root=args.data_root, device=args.device, angles=angles,
                         progress=args.progress, fresh=args.fresh)
     except (DataUnavailable, ValueError) as exc:

@@ -10,7 +10,7 @@ of representations that occur, a kernel basis sampled on its grid.  A :class:`Co
   pair of that kind; the convolution's expansion only stacks these blocks.
 
 :class:`SteerableConvBasis` is the default (Wigner-Eckart harmonics on Gaussian rings,
-normalised on the grid).  A subclass that overrides :meth:`pair` (a numerical solver, a
+normalised on the grid).  A subclass that implements :meth:`build_pair` (a numerical solver, a
 learned or implicit kernel sampled on the grid) plugs into ``R2Conv(..., basis=...)``.
 
 Example:
@@ -44,7 +44,7 @@ class ConvBasis(abc.ABC):
         gspace: the group acting on ``R^d``.
         kernel_size: the grid, ``kernel_size^d`` points centred at the origin.
 
-    Subclasses implement :meth:`pair`.  Bases are built once per pair and kept by the instance.
+    Subclasses implement :meth:`build_pair`; :meth:`pair` builds each pair once and keeps it.
     """
 
     def __init__(self, gspace: GSpace, kernel_size: int) -> None:

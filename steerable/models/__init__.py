@@ -20,9 +20,9 @@ Example:
 """
 from .cnn import ConvNet
 from .groups import GroupSpec, make_gspace, parse_group_spec
-from .registry import MODEL_NAMES, build_model, canonical_model_name
+from .registry import MODEL_NAMES, build_model, canonical_model_name, check_model_kwargs
 from .steerable_cnn import SteerableCNN, count_parameters
 from .wrn import WideResNet, parse_wrn_name
 
-__all__ = ["ConvNet", "SteerableCNN", "WideResNet", "build_model", "canonical_model_name", "MODEL_NAMES",
+__all__ = ["ConvNet", "SteerableCNN", "WideResNet", "build_model", "check_model_kwargs", "canonical_model_name", "MODEL_NAMES",
            "count_parameters", "GroupSpec", "parse_group_spec", "make_gspace", "parse_wrn_name"]

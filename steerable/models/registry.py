@@ -18,7 +18,8 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, Callable
 
 import torch.nn as nn
 
@@ -27,7 +28,7 @@ from .groups import parse_group_spec
 from .steerable_cnn import SteerableCNN
 from .wrn import WideResNet, parse_wrn_name
 
-__all__ = ["build_model", "MODEL_NAMES", "canonical_model_name"]
+__all__ = ["build_model", "check_model_kwargs", "MODEL_NAMES", "canonical_model_name"]
 
 #: the names listed by ``--help``; any group spec and any ``wrn-D-K[-GROUP]`` also works
 MODEL_NAMES = ("cnn", "c1", "c4", "c8", "c16", "d1", "d4", "d8", "d16", "so2", "o2", "d16|c16", "o2|so2",
@@ -57,11 +58,34 @@ def canonical_model_name(name: str) -> str:
                          f"'d16|c16', ...) or 'wrn-DEPTH-K[-GROUP]'") from None
 
 
-def build_model(name: str, **kw: Any) -> nn.Module:
-    """Instantiate the model ``name`` (see module docs) with keyword arguments ``kw``."""
+def _constructor(name: str) -> tuple[Callable[..., nn.Module], tuple, dict[str, Any]]:
+    """The class building model ``name`` with the positional and keyword arguments the name fixes."""
     n = canonical_model_name(name)
     if n == "cnn":
-        return ConvNet(**kw)
+        return ConvNet, (), {}
     if n.startswith("wrn"):
-        return WideResNet(**{**parse_wrn_name(n), **kw})
-    return SteerableCNN(n, **kw)
+        return WideResNet, (), parse_wrn_name(n)
+    return SteerableCNN, (n,), {}
+
+
+def build_model(name: str, **kw: Any) -> nn.Module:
+    """Instantiate the model ``name`` (see module docs) with keyword arguments ``kw``."""
+    cls, args, fixed = _constructor(name)
+    return cls(*args, **{**fixed, **kw})
+
+
+def check_model_kwargs(name: str, **kw: Any) -> None:
+    """``ValueError`` naming the model and the arguments when model ``name`` does not take ``kw``
+    (checked against its signature, so a ``TypeError`` inside a constructor stays a bug).
+
+    Example:
+        >>> check_model_kwargs("cnn", foo=1)
+        Traceback (most recent call last):
+        ...
+        ValueError: model 'cnn' does not accept the arguments {'foo': 1}: got an unexpected keyword argument 'foo'
+    """
+    cls, args, fixed = _constructor(name)
+    try:
+        inspect.signature(cls).bind(*args, **{**fixed, **kw})
+    except TypeError as exc:
+        raise ValueError(f"model {name!r} does not accept the arguments {kw}: {exc}") from None

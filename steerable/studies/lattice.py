@@ -219,7 +219,7 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
     grid = _grid_section(rep, cfg, models)
 
     # ------------------------------------------------------------------ the claims
-    rep.section("Targets (from the reproduction plan)")
+    rep.section("Targets (the paper's claims, quantified)")
     checks = []
     for n, factor in TARGETS.items():
         if n in defect_rows:

@@ -206,7 +206,7 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] = DEFAULT_SEE
     axes[1].set(xscale="log", xlabel="N (group order)", ylabel="test - train error", title="Measured gap")
     rep.figure(fig, "bounds_vs_N", "Bound terms (log scale) and measured generalisation gap against N (seed means)")
 
-    rep.section("Targets (from the reproduction plan)")
+    rep.section("Targets (the paper's claims, quantified)")
     checks = [
         {"target": "equivariant term decreases with N: Spearman rho <= -0.9", "value": rho["log10_equivariant"],
          "met": rho["log10_equivariant"] <= -0.9},

@@ -45,7 +45,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..models import build_model, count_parameters
+from ..models import build_model, check_model_kwargs, count_parameters
 from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import TrainConfig
 from .data import DataBundle, epoch_order, load_data
@@ -234,6 +234,7 @@ def _gather_rng(info: DistInfo) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------- training
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool | None = None,
           log: Callable[[str], None] | None = None, stop_after: int | None = None,
           data: DataBundle | None = None) -> dict[str, Any]:
@@ -286,10 +287,8 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
     if data is None:
         data = load_data(cfg.dataset, cfg.n_train, cfg.n_test, cfg.data_seed, cfg.data_root)
     mkw = model_kwargs_for(cfg, data) if state is None else dict(state["model_kwargs"])
-    try:
-        model = build_model(cfg.model, **mkw).to(device=device, dtype=dtype)
-    except TypeError as exc:  # an unknown keyword (e.g. --model-arg foo=1): a user error, not a crash
-        raise ValueError(f"model {cfg.model!r} does not accept the arguments {cfg.model_kwargs}: {exc}") from None
+    check_model_kwargs(cfg.model, **mkw)  # an unknown keyword (e.g. --model-arg foo=1) is a user error
+    model = build_model(cfg.model, **mkw).to(device=device, dtype=dtype)
     if main:  # only now: a run that fails on its data or model leaves no empty directory behind
         out.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "rebuild_kwargs"):  # pin resolved choices (field counts...) so the checkpoint rebuilds exactly
@@ -315,7 +314,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
     use_scaler = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
 
-    start_epoch, start_step, partial, partial_time = 0, 0, None, 0.0
+    start_epoch, start_step, partial, partial_time, partial_cpu = 0, 0, None, 0.0, 0.0
     history: list[dict[str, Any]] = []
     if state is not None:
         model.load_state_dict(state["model_state"])
@@ -328,6 +327,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
         start_epoch, start_step = int(state["epoch"]), int(state["step"])
         partial = state.get("partial")
         partial_time = float(state.get("partial_time", 0.0))
+        partial_cpu = float(state.get("partial_cpu", 0.0))
         history = list(state.get("history", []))
         say(f"resuming {cfg.model} from {out / CHECKPOINT_NAME}: epoch {start_epoch + 1}, step {start_step}")
 
@@ -345,12 +345,14 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
     steps_done = 0
     checkpoint_path = out / CHECKPOINT_NAME
 
-    def snapshot(epoch: int, step: int, acc: torch.Tensor | None, elapsed: float, complete: bool) -> dict[str, Any]:
+    def snapshot(epoch: int, step: int, acc: torch.Tensor | None, elapsed: float, elapsed_cpu: float,
+                 complete: bool) -> dict[str, Any]:
         return {
             "model": cfg.model, "model_kwargs": mkw, "model_state": model.state_dict(),
             "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
             "scaler": scaler.state_dict() if use_scaler else None, "epoch": epoch, "step": step,
             "partial": None if acc is None else acc.detach().cpu(), "partial_time": elapsed,
+            "partial_cpu": elapsed_cpu,
             "history": history, "rng": _gather_rng(info), "config": cfg.to_dict(), "world_size": info.world_size,
             "params": n_params, "data": data.info, "complete": complete,
         }
@@ -364,7 +366,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
             if epoch == start_epoch and partial is not None and info.is_main:
                 acc += partial.to(device)  # global sums of the steps before the interruption
             t0 = time.perf_counter() - (partial_time if epoch == start_epoch else 0.0)
-            c0 = time.process_time()
+            c0 = time.process_time() - (partial_cpu if epoch == start_epoch else 0.0)
             bar = tqdm(total=n_batches, initial=first, desc=f"{cfg.model} epoch {epoch + 1}/{cfg.epochs}",
                        disable=not progress, leave=False, dynamic_ncols=True, file=sys.stderr)
             for step in range(first, n_batches):
@@ -399,7 +401,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
                 if stop and step + 1 < n_batches:
                     bar.close()
                     total = all_reduce_sum(acc.clone(), info)
-                    snap = snapshot(epoch, step + 1, total, time.perf_counter() - t0, False)
+                    snap = snapshot(epoch, step + 1, total, time.perf_counter() - t0, time.process_time() - c0, False)
                     if main:
                         save_checkpoint(checkpoint_path, snap)
                         write_metrics(out, history, {**meta, "status": "interrupted"})
@@ -422,7 +424,7 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
             sched.step()
             history.append(row)
             complete = epoch + 1 == cfg.epochs
-            snap = snapshot(epoch + 1, 0, None, 0.0, complete)
+            snap = snapshot(epoch + 1, 0, None, 0.0, 0.0, complete)
             if main:
                 save_checkpoint(checkpoint_path, snap)
                 write_metrics(out, history, {**meta, "status": "complete" if complete else "running"})
