@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..group import Representation, tensor_product
-from ._fields import check_field_type
+from ._fields import check_field_type, trivial_columns
 from .exported.layers import QuadraticInvariantsMap
 from ..gspaces.field_type import FieldType, GeometricTensor
 from .module import EquivariantModule
@@ -32,12 +32,10 @@ def quadratic_invariants(r: Representation) -> np.ndarray:
     """
     tp = tensor_product(r, r)
     d = r.size
-    cols, p = [], 0
-    for psi in tp.irrep_objects:
-        if psi.is_trivial():
-            A = tp.change_of_basis[:, p].reshape(d, d)  # kron index i * d + j <-> x_i x_j
-            cols.append(((A + A.T) / 2).ravel())
-        p += psi.size
+    cols = []
+    for c in trivial_columns(tp).T:
+        A = c.reshape(d, d)  # kron index i * d + j <-> x_i x_j
+        cols.append(((A + A.T) / 2).ravel())
     if not cols:
         return np.zeros((0, d, d))
     U, s, _ = np.linalg.svd(np.stack(cols, 1), full_matrices=False)

@@ -58,25 +58,33 @@ def _frequency(psi: IrreducibleRepresentation) -> int:
     return int(psi.attributes.get("frequency", 0))
 
 
+def irrep_list(G: Group, irreps: IrrepsSpec, name: str = "irreps") -> list[IrreducibleRepresentation]:
+    """The irreps a band limit (``G.irreps_up_to(L)``) or a list of irreps / irrep ids names, checked:
+    non-empty, of ``G``, none twice."""
+    if isinstance(irreps, (int, np.integer)) and not isinstance(irreps, bool):
+        if irreps < 0:
+            raise ValueError(f"{name}: the band limit must be >= 0, got {irreps}")
+        return list(G.irreps_up_to(int(irreps)))
+    if isinstance(irreps, (str, bytes)) or not isinstance(irreps, Sequence) or len(irreps) == 0:
+        raise TypeError(f"{name} must be a band limit (int) or a non-empty list of irreps or irrep ids, got {irreps!r}")
+    psis: list[IrreducibleRepresentation] = []
+    for item in irreps:
+        psi = item if isinstance(item, IrreducibleRepresentation) else G.irrep(*(item if isinstance(item, tuple) else (item,)))
+        if psi.group != G:
+            raise ValueError(f"{name}: irrep {psi.name} belongs to {psi.group.name}, not to {G.name}")
+        if psi in psis:
+            raise ValueError(f"{name}: irrep {psi.name} is listed twice")
+        psis.append(psi)
+    return psis
+
+
 def _resolve_irreps(G: Group, irreps: IrrepsSpec, name: str = "irreps") -> tuple[Representation, int | None, int]:
     """``(representation, band limit or None, max frequency)`` of band-limited signals on ``G``."""
     if isinstance(irreps, (int, np.integer)) and not isinstance(irreps, bool):
         if irreps < 0:
             raise ValueError(f"{name}: the band limit must be >= 0, got {irreps}")
         return G.bl_regular_representation(int(irreps)), int(irreps), int(irreps)
-    if isinstance(irreps, (str, bytes)) or not isinstance(irreps, Sequence) or len(irreps) == 0:
-        raise TypeError(f"{name} must be a band limit (int) or a non-empty list of irreps or irrep ids, got {irreps!r}")
-    psis: list[IrreducibleRepresentation] = []
-    for item in irreps:
-        if isinstance(item, IrreducibleRepresentation):
-            if item.group != G:
-                raise ValueError(f"{name}: irrep {item.name} belongs to {item.group.name}, not to {G.name}")
-            psi = item
-        else:
-            psi = G.irrep(*(item if isinstance(item, tuple) else (item,)))
-        if psi in psis:
-            raise ValueError(f"{name}: irrep {psi.name} is listed twice")
-        psis.append(psi)
+    psis = irrep_list(G, irreps, name)
     L = max(_frequency(p) for p in psis)
     if set(psis) == set(G.irreps_up_to(L)):
         return G.bl_regular_representation(L), L, L

@@ -37,27 +37,9 @@ from ...gspaces import GSpace
 from .._fields import trivial_columns
 from ...gspaces.field_type import FieldType
 from ._common import Activation, resolve_activation
-from .fourier import _SAMPLES_PER_COEFFICIENT, SampledPointwise, _grid, check_normalize, grid_spec
+from .fourier import _SAMPLES_PER_COEFFICIENT, SampledPointwise, _grid, check_normalize, grid_spec, irrep_list
 
 __all__ = ["QuotientFourierPointwise", "QuotientFourierELU", "spectral_quotient_basis"]
-
-
-def _irreps(G: Group, irreps: int | Sequence[Any], name: str) -> list[IrreducibleRepresentation]:
-    if isinstance(irreps, (int, np.integer)) and not isinstance(irreps, bool):
-        if irreps < 0:
-            raise ValueError(f"{name}: the band limit must be >= 0, got {irreps}")
-        return list(G.irreps_up_to(int(irreps)))
-    if isinstance(irreps, (str, bytes)) or not isinstance(irreps, Sequence) or not irreps:
-        raise TypeError(f"{name} must be a band limit (int) or a non-empty list of irreps or irrep ids, got {irreps!r}")
-    out: list[IrreducibleRepresentation] = []
-    for item in irreps:
-        psi = item if isinstance(item, IrreducibleRepresentation) else G.irrep(*(item if isinstance(item, tuple) else (item,)))
-        if psi.group != G:
-            raise ValueError(f"{name}: irrep {psi.name} belongs to {psi.group.name}, not to {G.name}")
-        if psi in out:
-            raise ValueError(f"{name}: irrep {psi.name} is listed twice")
-        out.append(psi)
-    return out
 
 
 def spectral_quotient_basis(G: Group, subgroup_id: Hashable, psi: IrreducibleRepresentation) -> np.ndarray:
@@ -138,11 +120,11 @@ class QuotientFourierPointwise(SampledPointwise):
         G = gspace.fibergroup
         G.subgroup(subgroup_id)  # ValueError for an invalid id, before any work
         self.subgroup_id, self.channels, self.inplace = subgroup_id, int(channels), inplace
-        rho, blocks = _quotient_rep(G, subgroup_id, _irreps(G, irreps, "irreps"))
+        rho, blocks = _quotient_rep(G, subgroup_id, irrep_list(G, irreps, "irreps"))
         if out_irreps is None:
             rho_out, blocks_out = rho, blocks
         else:
-            rho_out, blocks_out = _quotient_rep(G, subgroup_id, _irreps(G, out_irreps, "out_irreps"))
+            rho_out, blocks_out = _quotient_rep(G, subgroup_id, irrep_list(G, out_irreps, "out_irreps"))
         self.in_type = FieldType(gspace, self.channels * [rho])
         self.out_type = FieldType(gspace, self.channels * [rho_out])
         self.function, self.act = resolve_activation(function, "p")
