@@ -115,8 +115,24 @@ class SteerableConvBasis(ConvBasis):
                 raise ValueError(f"maximum_offset must be a non-negative int or None, got {maximum_offset!r}")
             if gspace.dimensionality != 2:
                 raise ValueError(f"maximum_offset is only defined for groups acting on R^2, got {gspace.name}")
-        self.spec = RingSpec.default(kernel_size, gspace.dimensionality, rings, sigma, maximum_frequency, frequencies_cutoff)
-        self.filter, self.maximum_offset = filter, maximum_offset
+        self._spec = RingSpec.default(kernel_size, gspace.dimensionality, rings, sigma, maximum_frequency, frequencies_cutoff)
+        self._filter, self._maximum_offset = filter, maximum_offset
+
+    # read-only: the bases built so far depend on them (a changed value would leave stale pairs)
+    @property
+    def spec(self) -> RingSpec:
+        """The rings, their widths and band limits."""
+        return self._spec
+
+    @property
+    def filter(self) -> Callable[[dict], bool] | None:
+        """The basis-element filter (``basis_filter=`` of the convolutions), if any."""
+        return self._filter
+
+    @property
+    def maximum_offset(self) -> int | None:
+        """The largest aliased frequency offset kept for finite groups, if capped."""
+        return self._maximum_offset
 
     def _keep(self, attr: dict) -> bool:
         if self.maximum_offset is not None and attr["offset"] > self.maximum_offset:

@@ -177,6 +177,9 @@ class _RdConv(EquivariantModule):
             # gradients...): the cached filter is detached, and may be an inference tensor that
             # autograd refuses to save, so expand (with the graph) instead of using the cache
             return self.expand_parameters()
+        # keyed on the parameters' version counters; an optimizer step that bumps none (fused kernels)
+        # between a no_grad eval forward and the next one is the one ordering this cannot see: call
+        # .train() or .eval() again after such a step (either drops the cache)
         key = (self.weights._version, self.weights.data_ptr(), self.weights.dtype, self.weights.device,
                None if self.bias is None else (self.bias._version, self.bias.data_ptr()))
         if self._cache is None or self._cache[0] != key:
