@@ -19,7 +19,7 @@ from .finite_rotations import (
     tetrahedral_group,
 )
 from .exceptions import InsufficientIrrepsException, UnderconstrainedCGSystem
-from .homomorphisms import disentangle, homomorphism_space
+from .homomorphisms import coordinate_blocks, disentangle, homomorphism_space
 from .homspace import HomSpace
 from .planar_matrices import chi, psi, psichi
 from .clebsch_gordan import clebsch_gordan, decompose_irreps_tensor
@@ -37,5 +37,5 @@ __all__ = [
     "DirectProductGroup", "direct_product", "full_octa_group", "full_ico_group", "full_tetra_group",
     "cylinder_group", "full_cylinder_group", "cylinder_discrete_group", "full_cylinder_discrete_group",
     "DoubleGroup", "double_group", "Octahedral", "Icosahedral", "InsufficientIrrepsException",
-    "UnderconstrainedCGSystem", "homomorphism_space", "HomSpace", "disentangle", "psi", "chi", "psichi",
+    "UnderconstrainedCGSystem", "homomorphism_space", "HomSpace", "disentangle", "coordinate_blocks", "psi", "chi", "psichi",
 ]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .decompose import decompose_representation
 from .representation import Representation
 
-__all__ = ["homomorphism_space", "disentangle"]
+__all__ = ["homomorphism_space", "disentangle", "coordinate_blocks"]
 
 
 def _offsets(rho: Representation) -> np.ndarray:
@@ -49,58 +50,59 @@ def homomorphism_space(rho1: Representation, rho2: Representation) -> np.ndarray
     return np.stack(basis)
 
 
+def coordinate_blocks(rho: Representation, atol: float = 1e-9) -> list[list[int]]:
+    """The finest partition of the coordinates of ``rho`` into blocks that no ``rho(g)`` mixes.
+
+    Coordinates ``i`` and ``j`` are joined when ``rho(g)[i, j] != 0`` for a generator ``g`` (plus
+    the testing elements of a continuous group); the connected components ``S`` span coordinate
+    subspaces with ``rho(g) V_S = V_S`` for every ``g``, and no finer coordinate split has this
+    property.  Blocks are listed by their smallest coordinate.  E.g. the regular representation
+    of ``D_3`` restricted to a reflection subgroup ``C_2`` splits into three pairs, each the
+    regular representation of ``C_2``.
+    """
+    G = rho.group
+    elements = list(G.generators) + (list(G.testing_elements()) if G.continuous else [])
+    parent = list(range(rho.size))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for g in elements:
+        for i, j in zip(*np.nonzero(np.abs(rho(g)) > atol)):
+            a, b = find(int(i)), find(int(j))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    blocks: dict[int, list[int]] = {}
+    for i in range(rho.size):
+        blocks.setdefault(find(i), []).append(i)
+    return sorted(blocks.values(), key=lambda b: b[0])
+
+
 def disentangle(repr: Representation) -> tuple[np.ndarray, list[Representation]]:
     """The finest split of ``repr`` into blocks by a permutation of its coordinates.
 
     Returns ``(P, [rho_1, ..., rho_m])`` with a permutation matrix ``P`` and
-    ``P repr(g) P^T = rho_1(g) (+) ... (+) rho_m(g)``."""
+    ``P repr(g) P^T = rho_1(g) (+) ... (+) rho_m(g)``; the blocks are :func:`coordinate_blocks`,
+    each decomposed into irreps.  A block of a permutation representation is one again (it keeps
+    every nonlinearity); other blocks keep the norm and gated ones."""
     if not isinstance(repr, Representation):
         raise TypeError(f"disentangle needs a Representation, got {type(repr).__name__}")
-    n, irreps = repr.size, repr.irrep_objects
-    offsets = _offsets(repr)
-    linked = ~np.isclose(repr.change_of_basis, 0.0, atol=1e-9)  # (coordinates, irrep columns)
-    # union-find over nodes: coordinates 0..n-1, irrep copies n..n+len(irreps)-1
-    parent = list(range(n + len(irreps)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a in range(len(irreps)):
-        for r in np.nonzero(linked[:, offsets[a]:offsets[a + 1]].any(axis=1))[0]:
-            parent[find(int(r))] = find(n + a)
-    blocks: dict[int, tuple[list[int], list[int]]] = {}
-    for a in range(len(irreps)):  # blocks ordered by their first irrep
-        blocks.setdefault(find(n + a), ([], []))[1].append(a)
-    for r in range(n):
-        blocks[find(r)][0].append(r)
+    n = repr.size
+    blocks = coordinate_blocks(repr)
+    if len(blocks) == 1:
+        return np.eye(n), [repr]
     P = np.zeros((n, n))
+    P[np.arange(n), np.concatenate(blocks)] = 1.0
+    perm = repr.is_permutation
+    nl = set(repr.supported_nonlinearities) if perm else {"norm", "gated"} & set(repr.supported_nonlinearities)
     out: list[Representation] = []
-    pos = 0
-    for rows, copies in blocks.values():
-        cols = np.concatenate([np.arange(offsets[a], offsets[a + 1]) for a in copies])
-        Q = repr.change_of_basis[np.ix_(rows, cols)]
-        P[pos + np.arange(len(rows)), rows] = 1.0
-        pos += len(rows)
-        perm = repr.is_permutation and _is_permutation_rep(repr, Q, [irreps[a] for a in copies])
-        nl = set(repr.supported_nonlinearities) if perm or len(blocks) == 1 else {"norm", "gated"} & set(repr.supported_nonlinearities)
-        out.append(Representation(repr.group, f"{repr.name}_{len(out)}", [irreps[a] for a in copies], Q, nl,
-                                  {"permutation": True} if perm else {}))
+    for k, block in enumerate(blocks):
+        idx = np.ix_(block, block)
+        name = f"{repr.name}_{k}"
+        irreps, Q = decompose_representation(repr.group, lambda g, idx=idx: repr(g)[idx], len(block), name=name)
+        out.append(Representation(repr.group, name, irreps, Q, nl, {"permutation": True} if perm else {}))
     return P, out
 
-
-def _is_permutation_rep(repr: Representation, Q: np.ndarray, irreps: list) -> bool:
-    """Whether the block ``Q (+) psi Q^T`` permutes coordinates on the group's generators."""
-    gens = repr.group.generators  # products of permutations are permutations
-    offs = np.concatenate([[0], np.cumsum([p.size for p in irreps])]).astype(int)
-    for g in gens:
-        D = np.zeros((Q.shape[1],) * 2)
-        for k, p in enumerate(irreps):
-            D[offs[k]:offs[k + 1], offs[k]:offs[k + 1]] = p(g)
-        M = Q @ D @ Q.T
-        R = np.round(M)
-        if np.abs(M - R).max() > 1e-8 or not (np.all(R.sum(0) == 1) and np.all(R.sum(1) == 1) and R.min() >= 0):
-            return False
-    return True

@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Hashable, Iterator, Sequence
 
-import numpy as np
 import torch
 
-from ..group import GroupElement, Representation, decompose_representation
+from ..group import Representation, disentangle
 from ._fields import check_field_type
 from .exported.layers import BranchesMap, ChannelSelect
 from ..gspaces.field_type import FieldType, GeometricTensor, tensor_directsum
@@ -31,7 +30,7 @@ from .module import EquivariantModule
 
 __all__ = [
     "SequentialModule", "MultipleModule", "IdentityModule", "RestrictionModule", "DisentangleModule",
-    "ReshuffleModule", "coordinate_blocks",
+    "ReshuffleModule",
 ]
 
 
@@ -277,54 +276,10 @@ class RestrictionModule(EquivariantModule):
         return f"{self.in_type} -> {self.out_type}, id={self.id!r}"
 
 
-def coordinate_blocks(rho: Representation, atol: float = 1e-9) -> list[list[int]]:
-    """The finest partition of the channels of ``rho`` into blocks that no ``rho(g)`` mixes.
-
-    Channels ``i`` and ``j`` are joined when ``rho(g)[i, j] != 0`` for a generator ``g`` (plus
-    the testing elements of a continuous group); the connected components ``S`` span coordinate
-    subspaces with ``rho(g) V_S = V_S`` for every ``g``, and no finer coordinate split has this
-    property.  Blocks are listed by their smallest channel.  E.g. the regular representation
-    of ``D_3`` restricted to a reflection subgroup ``C_2`` splits into three pairs, each the
-    regular representation of ``C_2``.
-    """
-    G = rho.group
-    elements = list(G.generators) + (list(G.testing_elements()) if G.continuous else [])
-    parent = list(range(rho.size))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for g in elements:
-        for i, j in zip(*np.nonzero(np.abs(rho(g)) > atol)):
-            a, b = find(int(i)), find(int(j))
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    blocks: dict[int, list[int]] = {}
-    for i in range(rho.size):
-        blocks.setdefault(find(i), []).append(i)
-    return sorted(blocks.values(), key=lambda b: b[0])
-
-
-def _block_representation(rho: Representation, block: list[int], k: int) -> Representation:
-    """``rho`` on the coordinate subspace ``block`` (invariant), decomposed into irreps."""
-    idx = np.ix_(block, block)
-    name = f"{rho.name}_{k}"
-
-    def sub(g: GroupElement) -> np.ndarray:
-        return rho(g)[idx]
-
-    irreps, Q = decompose_representation(rho.group, sub, len(block), name=name)
-    perm = {"permutation": True} if rho.is_permutation else {}
-    return Representation(rho.group, name, irreps, Q, set(rho.supported_nonlinearities), perm)
-
-
 class DisentangleModule(EquivariantModule):
     """Permute the channels of every field so that it splits into the smallest blocks the group never mixes.
 
-    For each field ``rho`` the channels are partitioned by :func:`coordinate_blocks` into blocks
+    For each field ``rho`` the channels are partitioned by :func:`steerable.group.coordinate_blocks` into blocks
     ``S_1, S_2, ...`` with ``rho(g) V_S = V_S``; the output holds, per input field, the channels
     of ``S_1``, then ``S_2``, ... as separate fields of type ``rho|_S``.  The map is a permutation
     ``P`` of channels with ``P rho(g) P^T = (+)_k rho|_{S_k}(g)``, hence equivariant, and, as in
@@ -345,17 +300,16 @@ class DisentangleModule(EquivariantModule):
     def __init__(self, in_type: FieldType) -> None:
         super().__init__()
         self.in_type = check_field_type(in_type, layer="DisentangleModule")
-        splits: dict[Representation, tuple[list[list[int]], list[Representation]]] = {}  # per distinct field
+        splits: dict[Representation, tuple[list[int], list[Representation]]] = {}  # per distinct field
         out_reps: list[Representation] = []
         index: list[int] = []
         for r, start in zip(in_type.representations, in_type.fields_start):
             if r not in splits:
-                blocks = coordinate_blocks(r)
-                reps = [r] if len(blocks) == 1 else [_block_representation(r, b, k) for k, b in enumerate(blocks)]
-                splits[r] = (blocks, reps)
-            blocks, reps = splits[r]
+                P, reps = disentangle(r)
+                splits[r] = ([int(c) for c in P.argmax(1)], reps)  # output channel i <- input channel order[i]
+            order, reps = splits[r]
             out_reps += reps
-            index += [int(start) + c for b in blocks for c in b]
+            index += [int(start) + c for c in order]
         self.out_type = FieldType(in_type.gspace, out_reps)
         self._identity = index == list(range(in_type.size))
         self.register_buffer("permutation", torch.tensor(index, dtype=torch.long), persistent=False)

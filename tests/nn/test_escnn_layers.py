@@ -18,7 +18,7 @@ from steerable.nn import (
     PointwiseMaxPoolAntialiased3D, QuotientFourierELU, QuotientFourierPointwise, ReLU, ReshuffleModule,
     VectorFieldNonLinearity,
 )
-from steerable.nn.containers import coordinate_blocks
+from steerable.group import coordinate_blocks
 
 from _layer_helpers import check_export
 

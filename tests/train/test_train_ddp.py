@@ -94,14 +94,22 @@ def test_torchrun_cli_matches_single_process(tmp_path):
     common = ["-m", "steerable", "train", "--model", "cnn", "--width", "0.25", "--model-arg", "bn=false",
               "--optimizer", "sgd", "--lr", "0.05", "--dataset", "synthetic", "--n-train", "60", "--n-test", "20",
               "--batch-size", "30", "--epochs", "2", "--device", "cpu", "--no-progress"]
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-                       + common + ["--out", str(tmp_path / "ddp")], cwd=repo, env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
+    def launch(out: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+                              + common + ["--out", str(tmp_path / out)], cwd=repo, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    r = launch("ddp")
+    if r.returncode != 0 and "Signal 6 (SIGABRT)" in r.stderr:
+        # a worker killed by the gloo transport on a loaded machine (seen about once in five full
+        # runs, never twice in a row): one fresh launch into a new directory; a real failure repeats
+        r = launch("ddp-again")
+    assert r.returncode == 0, r.stderr[:3000] + "\n...\n" + r.stderr[-2000:]
     r = subprocess.run([sys.executable] + common + ["--out", str(tmp_path / "single")], cwd=repo, env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    a, b = load_checkpoint(tmp_path / "single" / "checkpoint.pt"), load_checkpoint(tmp_path / "ddp" / "checkpoint.pt")
+    ddp_out = "ddp-again" if (tmp_path / "ddp-again").exists() else "ddp"
+    a, b = load_checkpoint(tmp_path / "single" / "checkpoint.pt"), load_checkpoint(tmp_path / ddp_out / "checkpoint.pt")
     assert b["world_size"] == 2
     for k in a["model_state"]:
         assert torch.allclose(a["model_state"][k], b["model_state"][k], atol=1e-5, rtol=1e-4), k
