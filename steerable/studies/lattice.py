@@ -249,10 +249,4 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
                        "value": f"{grid['cost_ratio']:.2f} x cheaper, log-defect {grid['joint_log_defect']:.4f} vs "
                                 f"{grid['per_lattice_log_defect']:.4f}",
                        "met": bool(grid["cost_ratio"] >= 2 and grid["joint_log_defect"] <= grid["per_lattice_log_defect"])})
-    rep.table(checks, ["target", "value", "met"])
-    rep.metrics["targets"] = checks
-    rep.metrics["seconds"] = time.perf_counter() - t_start
-    rep.text(f"Total run time {rep.metrics['seconds']:.1f} s.")
-    path = rep.write()
-    log(f"report: {path}  ({rep.metrics['seconds']:.1f} s)")
-    return rep.metrics
+    return rep.finish(checks, t_start, log)

@@ -215,10 +215,4 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] = DEFAULT_SEE
         {"target": "near-100% training accuracy (mean train error <= 2%)", "value": max(r["train_err"] for r in mean),
          "met": max(r["train_err"] for r in mean) <= 0.02},
     ]
-    rep.table(checks, ["target", "value", "met"])
-    rep.metrics["targets"] = checks
-    rep.metrics["seconds"] = time.perf_counter() - t_start
-    rep.text(f"Total run time {rep.metrics['seconds']:.1f} s{' (quick mode: a pipeline check, not the result)' if quick else ''}.")
-    path = rep.write()
-    log(f"report: {path}  ({rep.metrics['seconds']:.1f} s)")
-    return rep.metrics
+    return rep.finish(checks, t_start, log, note=" (quick mode: a pipeline check, not the result)" if quick else "")

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 __all__ = ["Report", "format_value"]
 
@@ -90,3 +91,16 @@ class Report:
         path = self.out / "report.md"
         path.write_text("\n".join(self.lines).rstrip() + "\n")
         return path
+
+    def finish(self, checks: Sequence[dict[str, Any]], t_start: float, log: Callable[[str], Any] = print,
+               note: str = "") -> dict[str, Any]:
+        """The closing of every study: the table of targets (``target, value, met``), the run time
+        since ``t_start`` (``time.perf_counter()``) with an optional ``note``, then :meth:`write`;
+        returns the metrics."""
+        self.table(checks, ["target", "value", "met"])
+        self.metrics["targets"] = list(checks)
+        self.metrics["seconds"] = time.perf_counter() - t_start
+        self.text(f"Total run time {self.metrics['seconds']:.1f} s{note}.")
+        path = self.write()
+        log(f"report: {path}  ({self.metrics['seconds']:.1f} s)")
+        return self.metrics
