@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "matplotlib.sphinxext.plot_directive",
     "sphinx_gallery.gen_gallery",
+    "studypage",  # study-results and run-example, for the extension pages
 ]
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "tutorials/README.rst"]
