@@ -270,19 +270,42 @@ class FiniteRotationGroup(CompactGroup):
     def subgroup_trivial_id(self) -> str:
         return "trivial"
 
+    #: the rotation axis of the cyclic subgroup ``(False, N)``, one per order ``N`` the group has
+    _cyclic_axes: dict[int, tuple[float, float, float]] = {}
+
+    def cyclic_subgroup_elements(self, N: int) -> list[int]:
+        """Indices of the rotations by ``2 pi k / N`` (``k = 0..N-1``, in order) about the axis
+        :attr:`_cyclic_axes` ``[N]``: the stabiliser of a point on that axis."""
+        if N not in self._cyclic_axes:
+            raise ValueError(f"{self.name} has cyclic subgroups (False, N) for N in {sorted(self._cyclic_axes)}; got N={N!r}")
+        axis = np.asarray(self._cyclic_axes[N], dtype=np.float64)
+        return [self._index[_key(M.axis_angle_to_matrix(axis, 2 * math.pi * k / N))] for k in range(N)]
+
     def _subgroup(self, id: Hashable) -> SubgroupTriple:
         if id in ("self", (self.name,)):
             return self, (lambda h: h), (lambda g: g)
         if id == "trivial":
             H = cyclic_group(1)
             return H, (lambda h: self.identity), (lambda g: H.identity if g == self.identity else None)
-        raise ValueError(f"subgroups of {self.name} other than 'self' and 'trivial' are not available; got {id!r}")
+        if isinstance(id, tuple) and len(id) == 2 and id[0] is False and isinstance(id[1], (int, np.integer)):
+            N = int(id[1])
+            if N == 1:
+                return self._subgroup("trivial")
+            idx = self.cyclic_subgroup_elements(N)
+            C = cyclic_group(N)
+            position = {v: k for k, v in enumerate(idx)}
+            return (C, (lambda h: GroupElement(self, idx[int(h.value) % N])),
+                    (lambda g: C.element(position[g.value]) if g.value in position else None))
+        raise ValueError(f"subgroups of {self.name}: 'self', 'trivial' or (False, N) (rotations about a "
+                         f"symmetry axis, N in {sorted(self._cyclic_axes)}); got {id!r}")
 
 
 def tetrahedral_group() -> FiniteRotationGroup:
     """The 12 rotations of the regular tetrahedron (``T ~ A_4``)."""
     gens = [M.axis_angle_to_matrix(np.array([1.0, 1.0, 1.0]), 2 * math.pi / 3), np.diag([-1.0, -1.0, 1.0])]
-    return FiniteRotationGroup("Tetrahedral", gens)
+    G = FiniteRotationGroup("Tetrahedral", gens)
+    G._cyclic_axes = {2: (0.0, 0.0, 1.0), 3: (1.0, 1.0, 1.0)}
+    return G
 
 
 class Octahedral(FiniteRotationGroup):
@@ -294,6 +317,8 @@ class Octahedral(FiniteRotationGroup):
     """
 
     _irrep_labels = (0, 1, 2, -1, 3)
+    # a face (z), a vertex (1, 1, 1) and an edge (1, 1, 0) axis of the cube
+    _cyclic_axes = {2: (1.0, 1.0, 0.0), 3: (1.0, 1.0, 1.0), 4: (0.0, 0.0, 1.0)}
 
     def __init__(self) -> None:
         gens = [np.round(M.axis_angle_to_matrix(np.array([0.0, 0.0, 1.0]), math.pi / 2)),
@@ -306,7 +331,12 @@ class Octahedral(FiniteRotationGroup):
 
 class Icosahedral(FiniteRotationGroup):
     """The 60 rotations of the icosahedron (``I ~ A_5``) with vertices at ``(0, +-1, +-phi)`` and
-    cyclic permutations (escnn's ``Icosahedral``)."""
+    cyclic permutations (escnn's ``Icosahedral``).
+
+    Cyclic subgroups ``(False, N)``: ``N = 5`` about the vertex ``(0, 1, phi)``, ``N = 3`` about the
+    face centre ``(1, 1, 1)``, ``N = 2`` about the edge midpoint ``(0, 0, 1)``."""
+
+    _cyclic_axes = {2: (0.0, 0.0, 1.0), 3: (1.0, 1.0, 1.0), 5: (0.0, 1.0, _PHI)}
 
     def __init__(self) -> None:
         gens = [M.axis_angle_to_matrix(np.array([0.0, 1.0, _PHI]), 2 * math.pi / 5),

@@ -1,6 +1,6 @@
 """Steerable kernel bases: the :class:`KernelBasis` protocol, the Wigner-Eckart construction over
-O(d) harmonics, escnn's builders on top of it, the convolution-basis protocol, and a numerical
-reference solver."""
+O(d) harmonics, escnn's builders on top of it, kernels on the orbits of a finite group, the
+convolution-basis protocol, and a numerical reference solver."""
 from .basis import AdjointBasis, EmptyBasisError, EmptyBasisException, KernelBasis, UnionBasis
 from .builders import (
     kernels_CN_act_R2, kernels_CN_act_R3, kernels_DN_act_R2, kernels_DN_conical_act_R3, kernels_DN_dihedral_act_R3,
@@ -14,6 +14,11 @@ from .conv_basis import ConvBasis, SteerableConvBasis
 from .filters import CircularShellsBasis, GaussianRadialProfile, PointBasis, SphericalShellsBasis, SteerableFiltersBasis
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 from .numerical import solve_kernel_constraint
+from .orbit import (
+    OrbitConvBasis, OrbitKernelBasis, SparseOrbitBasis, SparseOrbitBasisWithIcosahedralSymmetry,
+    kernels_aliased_Ico_act_R3_dodecahedron, kernels_aliased_Ico_act_R3_icosahedron,
+    kernels_aliased_Ico_act_R3_icosidodecahedron,
+)
 from .polynomial import HarmonicPolynomialR3Generator
 from .wigner_eckart import (
     GridKernelBasis, IrrepBasis, RestrictedWignerEckartBasis, SteerableKernelBasis, WignerEckartBasis,
@@ -27,8 +32,12 @@ __all__ = [
     "SteerableFiltersBasis", "GaussianRadialProfile", "CircularShellsBasis", "SphericalShellsBasis", "PointBasis",
     "SteerableKernelBasis", "IrrepBasis", "WignerEckartBasis", "RestrictedWignerEckartBasis", "GridKernelBasis",
     "irreps_pair_intertwiners", "HarmonicPolynomialR3Generator",
+    # kernels on the orbits of a finite group (escnn's sparse bases)
+    "SparseOrbitBasis", "SparseOrbitBasisWithIcosahedralSymmetry", "OrbitKernelBasis",
+    "kernels_aliased_Ico_act_R3_icosahedron", "kernels_aliased_Ico_act_R3_dodecahedron",
+    "kernels_aliased_Ico_act_R3_icosidodecahedron",
     # convolutions
-    "ConvBasis", "SteerableConvBasis",
+    "ConvBasis", "SteerableConvBasis", "OrbitConvBasis",
     # escnn's builders
     "kernels_on_point", "kernels_Trivial_act_R2", "kernels_Flip_act_R2", "kernels_CN_act_R2", "kernels_DN_act_R2",
     "kernels_SO2_act_R2", "kernels_O2_act_R2", "kernels_SO2_subgroup_act_R2", "kernels_O2_subgroup_act_R2",

@@ -4,6 +4,7 @@ from ..gspaces.field_type import GeometricTensor, tensor_directsum
 from .module import EquivarianceError, EquivariantModule
 from .basis_expansion import BlocksBasisExpansion
 from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
+from .conv_ico import R3IcoConv, R3IcoConvTransposed
 from .linear import Linear
 from .harmonic_polynomial import HarmonicPolynomialR3
 from . import init
@@ -35,7 +36,7 @@ from .pooling import (
 
 __all__ = [
     "FieldType", "GeometricTensor", "tensor_directsum", "EquivariantModule", "EquivarianceError",
-    "BlocksBasisExpansion", "init", "R2Conv", "R2ConvTransposed", "R3Conv", "R3ConvTransposed", "Linear",
+    "BlocksBasisExpansion", "init", "R2Conv", "R2ConvTransposed", "R3Conv", "R3ConvTransposed", "R3IcoConv", "R3IcoConvTransposed", "Linear",
     "HarmonicPolynomialR3",
     "PointwiseNonLinearity", "ReLU", "ELU", "LeakyReLU", "NormNonLinearity", "GatedNonLinearity1",
     "ConcatenatedNonLinearity", "TensorProductModule", "FourierPointwise", "FourierELU",

@@ -43,13 +43,6 @@ DIFFERENCES: dict[tuple[str, str], str] = {
 #: (subpackage, name) of escnn's that steerable does not have yet, each listed so the gap is explicit
 #: (the name test fails for them too, and both tests fail once a listed name appears)
 NOT_YET: dict[tuple[str, str], str] = {
-    ("kernels", "SparseOrbitBasis"): "kernels sampled on the orbit of a finite group (escnn's homogeneous-space bases)",
-    ("kernels", "SparseOrbitBasisWithIcosahedralSymmetry"): "as SparseOrbitBasis",
-    ("kernels", "kernels_aliased_Ico_act_R3_dodecahedron"): "builds on SparseOrbitBasis",
-    ("kernels", "kernels_aliased_Ico_act_R3_icosidodecahedron"): "builds on SparseOrbitBasis",
-    ("kernels", "kernels_aliased_Ico_act_R3_icosahedron"): "builds on SparseOrbitBasis",
-    ("nn", "R3IcoConv"): "an R3Conv on the SparseOrbitBasis kernels",
-    ("nn", "R3IcoConvTransposed"): "as R3IcoConv",
 }
 
 #: constructors escnn documents as internal (built by factories, whose signatures are checked instead)
