@@ -172,16 +172,26 @@ class Representation:
         n = sum(len(c) ** 2 * bases[id].shape[0] for id, c in by_id.items())
         out = np.zeros((n, self.size, self.size))  # one allocation: these bases get large
         i = 0
+        identity = self._is_identity_basis
         for id, copies in by_id.items():
             B = bases[id]
-            d = B.shape[1]
-            for a in copies:
-                for b in copies:
-                    out[i : i + len(B), offsets[a] : offsets[a] + d, offsets[b] : offsets[b] + d] = B
-                    i += len(B)
-        if self._is_identity_basis:
-            return out
-        return self.change_of_basis @ out @ self.change_of_basis_inv
+            e, d = B.shape[0], B.shape[1]
+            m = len(copies)
+            if identity:
+                for a in copies:
+                    for b in copies:
+                        out[i : i + e, offsets[a] : offsets[a] + d, offsets[b] : offsets[b] + d] = B
+                        i += e
+                continue
+            # each element E_ab (x) B_k is a rank-d block, so Q E Q^-1 = Q[:, a] B_k Q^-1[b, :]: the cost is
+            # n size^2 d instead of the n size^3 of conjugating the full matrices
+            cols = np.concatenate([np.arange(offsets[a], offsets[a] + d) for a in copies])
+            L = self.change_of_basis[:, cols].reshape(self.size, m, d).transpose(1, 0, 2)  # (m, size, d)
+            R = self.change_of_basis_inv[cols, :].reshape(m, d, self.size)  # (m, d, size)
+            LB = L[:, None] @ B[None]  # (m, e, size, d)
+            out[i : i + m * m * e] = (LB[:, None] @ R[None, :, None]).reshape(m * m * e, self.size, self.size)
+            i += m * m * e
+        return out
 
     # ------------------------------------------------------------------ properties
     def is_trivial(self) -> bool:
