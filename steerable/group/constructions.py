@@ -174,6 +174,8 @@ def restrict_representation(rho: Representation, subgroup_id: Hashable) -> Repre
     blocks, irreps = [], []
     for psi in rho.irrep_objects:
         key = ("restrict", subgroup_id, psi.id)
+        if key not in G._cache and (closed := G._restricted_irrep(subgroup_id, psi)) is not None:
+            G._cache[key] = closed
         if key not in G._cache:
             lie = None
             if H.continuous:

@@ -321,6 +321,10 @@ class Group(ABC):
         """``d psi`` on the Lie algebra of a continuous subgroup; ``None``: finite differences."""
         return None
 
+    def _restricted_irrep(self, subgroup_id: Hashable, psi: "IrreducibleRepresentation") -> tuple[list, np.ndarray] | None:
+        """``Res psi`` in closed form, ``(irreps of H, Q)``, where the group knows it; ``None``: decompose numerically."""
+        return None
+
     def _irreps_with_casimir(self, c: float) -> list["IrreducibleRepresentation"]:
         """Irreps on which the Casimir ``-sum_a d psi(X_a)^2`` acts as the scalar ``c``."""
         raise ValueError(f"{self.name} has no Casimir operator")

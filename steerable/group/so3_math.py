@@ -81,12 +81,11 @@ def quat_to_matrix(q: np.ndarray) -> np.ndarray:
     xx, yy, zz = s * x * x, s * y * y, s * z * z
     xy, xz, yz = s * x * y, s * x * z, s * y * z
     wx, wy, wz = s * w * x, s * w * y, s * w * z
-    rows = [
-        [1.0 - yy - zz, xy - wz, xz + wy],
-        [xy + wz, 1.0 - xx - zz, yz - wx],
-        [xz - wy, yz + wx, 1.0 - xx - yy],
-    ]
-    return np.stack([np.stack(r, axis=-1) for r in rows], axis=-2)
+    R = np.empty(q.shape[:-1] + (3, 3))  # filled in place: called per element, so stacking costs add up
+    R[..., 0, 0], R[..., 0, 1], R[..., 0, 2] = 1.0 - yy - zz, xy - wz, xz + wy
+    R[..., 1, 0], R[..., 1, 1], R[..., 1, 2] = xy + wz, 1.0 - xx - zz, yz - wx
+    R[..., 2, 0], R[..., 2, 1], R[..., 2, 2] = xz - wy, yz + wx, 1.0 - xx - yy
+    return R
 
 
 def matrix_to_quat(R: np.ndarray) -> np.ndarray:

@@ -325,6 +325,13 @@ class O3(SO3):
 
     _has_inversion = True
 
+    def _restricted_irrep(self, subgroup_id: Hashable, psi) -> tuple[list, np.ndarray] | None:
+        # on rotations the irrep (j, l) is the Wigner matrix D^l itself: Res_SO(3) (j, l) = l, Q = I
+        if normalise_spatial_id(subgroup_id, self) != ("so3", None):
+            return None
+        H = self.subgroup(subgroup_id)[0]
+        return [H.irrep(psi.id[1])], np.eye(psi.size)
+
     def _rotation_value(self, q: np.ndarray) -> Any:
         return (0, q)
 
