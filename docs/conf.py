@@ -56,7 +56,7 @@ plot_formats = [("png", 110)]
 plot_rcparams = {"figure.autolayout": True}
 
 # tutorials that take more than a few seconds; skipped (rendered, not run) in fast mode
-SLOW_TUTORIALS = ["tut3_export_compile.py", "tut5_training.py"]
+SLOW_TUTORIALS = ["tut3_export_compile.py", "tut5_training.py", "tut6_torchrun.py"]
 FAST = os.environ.get("STEERABLE_DOCS_FAST", "") not in ("", "0")
 _run = r"/tut\d_[^/]*\.py$" if not FAST else r"/(?!(" + "|".join(map(re.escape, SLOW_TUTORIALS)) + r"))tut\d_[^/]*\.py$"
 
