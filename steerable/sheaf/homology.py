@@ -38,11 +38,12 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 from .complex import SimplicialComplex
 
-__all__ = ["Sheaf", "local_homology_sheaf", "graph_local_homology_sheaf", "helmert_basis", "hop_reach"]
+__all__ = ["Sheaf", "local_homology_sheaf", "graph_local_homology_sheaf", "helmert_basis", "hop_reach", "euclidean_reach"]
 
 
 @dataclass
@@ -99,18 +100,39 @@ def hop_reach(K: SimplicialComplex, radius: int) -> sp.csr_matrix:
     return R
 
 
+def euclidean_reach(points: np.ndarray, radius: float, num_nodes: int) -> sp.csr_matrix:
+    """Boolean ``(n, n)``: ``True`` where two vertices are at Euclidean distance ``<= radius``."""
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or len(pts) != num_nodes:
+        raise ValueError(f"points must have shape ({num_nodes}, d), got {pts.shape}")
+    if not radius >= 0:
+        raise ValueError(f"radius must be >= 0, got {radius}")
+    pairs = cKDTree(pts).query_pairs(float(radius), output_type="ndarray")
+    i = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(num_nodes)])
+    j = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(num_nodes)])
+    return sp.csr_matrix((np.ones(len(i), dtype=bool), (i, j)), shape=(num_nodes, num_nodes))
+
+
 def _harmonic(d_low: np.ndarray, d_high: np.ndarray, tol: float) -> np.ndarray:
     """Orthonormal basis of ``ker d_low ∩ ker d_highᵀ`` (columns) by the Hodge Laplacian's small eigenvalues."""
     n = d_low.shape[1]
     if n == 0:
         return np.zeros((0, 0))
     L = d_low.T @ d_low + d_high @ d_high.T
-    w, V = np.linalg.eigh(L)
-    return V[:, w <= tol * max(1.0, float(w[-1]))]
+    if n <= 48:
+        w, V = np.linalg.eigh(L)
+        return V[:, w <= tol * max(1.0, float(w[-1]))]
+    # only the bottom of the spectrum: eigenvalues of this integer Laplacian are <= 2 (k+2) max-degree; Gershgorin
+    bound = float(np.abs(L).sum(1).max())
+    w, V = scipy.linalg.eigh(L, subset_by_value=(-np.inf, tol * max(1.0, bound)), driver="evr")
+    return V
 
 
-def local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | None = None, radius: int = 0,
-                         tol: float = 1e-9, closed_form: bool = True) -> Sheaf:
+def local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | None = None,
+                         radius: float = 0, points: np.ndarray | None = None, tol: float = 1e-9,
+                         closed_form: bool = True) -> Sheaf:
     """The local homology sheaf ``σ ↦ H_k(K, K ∖ St_r σ)`` with restriction maps induced by inclusions of pairs.
 
     Args:
@@ -118,7 +140,9 @@ def local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | 
         degree: k, in ``0 .. K.dim``.
         on: simplex dimensions to compute stalks (and face-to-coface restrictions) for; default ``(0, 1)`` (the graph
             skeleton, what :func:`~steerable.sheaf.laplacian.sheaf_laplacian` uses), clipped to ``K.dim``.
-        radius: thickening of the stars in hops (0: the open star, the local homology sheaf proper).
+        radius: thickening of the stars, in hops of the 1-skeleton, or Euclidean if ``points`` is given
+            (0: the open star, the local homology sheaf proper).
+        points: ``(n_0, d)`` vertex positions for a Euclidean ``radius``.
         tol: relative eigenvalue tolerance of the rank decision.
         closed_form: use :func:`graph_local_homology_sheaf` where it applies (``False``: the general computation).
 
@@ -133,7 +157,7 @@ def local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | 
         raise ValueError(f"on must list simplex dimensions in 0..{K.dim}, got {on}")
     if closed_form and K.dim == 1 and degree == 1 and radius == 0:
         return graph_local_homology_sheaf(K, on)
-    reach = hop_reach(K, radius)
+    reach = hop_reach(K, radius) if points is None else euclidean_reach(points, radius, K.num_nodes)
     k = degree
     # near[d][w, ρ]: the d-simplex ρ has a vertex within `radius` of vertex w
     near = {}
