@@ -242,8 +242,12 @@ class SimplicialComplex:
 
     def boundary(self, k: int) -> sp.csr_matrix:
         """``∂_k`` as a sparse ``(n_{k-1}, n_k)`` matrix with entries ``(-1)^i``; ``∂_0`` is ``(0, n_0)``."""
-        if k == 0 or k > self.dim:
-            return sp.csr_matrix((len(self.simplices[k - 1]) if k > 0 else 0, len(self.simplices[k]) if k <= self.dim else 0))
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        if k == 0:
+            return sp.csr_matrix((0, self.num_nodes))
+        if k > self.dim:  # no k-simplices: an empty map into the (k-1)-chains
+            return sp.csr_matrix((len(self.simplices[k - 1]) if k - 1 <= self.dim else 0, 0))
         if k not in self._boundaries:
             f = self.faces(k)
             n = len(f)

@@ -49,11 +49,13 @@ class SheafStudyConfig:
     epochs: int = 300
     lr: float = 0.01
     sheaf_hidden: int = 16
+    #: also score the non-learned classifier on a denser k-NN complex (None: skip); its holes are fewer
+    k_dense: int | None = 12
 
 
 FULL = SheafStudyConfig()
 MEDIUM = SheafStudyConfig(train_letters=15, test_letters=15, epochs=200)
-QUICK = SheafStudyConfig(train_letters=5, test_letters=5, n_points=80, epochs=40, sheaf_hidden=8)
+QUICK = SheafStudyConfig(train_letters=5, test_letters=5, n_points=80, epochs=40, sheaf_hidden=8, k_dense=None)
 
 
 def balanced_accuracy(pred: np.ndarray, label: np.ndarray, classes: int = 3) -> float:
@@ -165,6 +167,15 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
     rows = [{"method": "dim H_1 (non-learned)", "params": 0, "balanced acc (mean)": dim_acc, "± std": 0.0,
              "per seed": "–"}]
     log(f"dim H_1 classifier: balanced accuracy {dim_acc:.4f}")
+    dense_acc = None
+    if cfg.k_dense:
+        pd = np.concatenate([np.minimum(local_homology_sheaf(SimplicialComplex.from_points(p, k=cfg.k_dense, max_dim=2),
+                                                             1, on=(0,), radius=cfg.radius, points=p).dims_of(0), 2)
+                             for p, _, _ in test_ds])
+        dense_acc = balanced_accuracy(pd, lab)
+        rows.append({"method": f"dim H_1 (non-learned), k = {cfg.k_dense} complex", "params": 0,
+                     "balanced acc (mean)": dense_acc, "± std": 0.0, "per seed": "–"})
+        log(f"dim H_1 classifier on the k = {cfg.k_dense} complex: balanced accuracy {dense_acc:.4f}")
     results: dict[str, list[float]] = {}
     for name, make in _models(cfg).items():
         accs, n_par = [], 0
@@ -185,6 +196,9 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
     per_class = {LABEL_NAMES[c]: float(np.mean(pred[lab == c] == c)) for c in range(3) if np.any(lab == c)}
     rep.text("Non-learned classifier, recall per class: " + ", ".join(f"{k} {v:.3f}" for k, v in per_class.items()))
     rep.metrics["dim_h1_recall"] = per_class
+    rep.text("A likely cause of the non-learned classifier's errors on the k = 8 complex: small holes of the sparse "
+             "clique complex inside the thickened star add to H_1(K, K∖St_r v); a denser complex has fewer"
+             + (f" (k = {cfg.k_dense}: balanced accuracy {dense_acc:.4f})." if dense_acc is not None else "."))
 
     show = test[:min(5, len(test))]
     fig, axes = plt.subplots(1, len(show), figsize=(3 * len(show), 3.2), squeeze=False)
@@ -196,9 +210,13 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
 
     sheaf_acc, gcn_acc = float(np.mean(results["LH-sheaf diffusion"])), float(np.mean(results["GCN"]))
     checks = [
-        {"target": "dim H_1 classifier balanced accuracy >= 0.90", "value": round(dim_acc, 4), "met": dim_acc >= 0.90},
+        {"target": f"dim H_1 classifier balanced accuracy >= 0.90 (k = {cfg.k})", "value": round(dim_acc, 4),
+         "met": dim_acc >= 0.90},
         {"target": "LH-sheaf >= GCN + 0.10 (mean over seeds)", "value": round(sheaf_acc - gcn_acc, 4),
          "met": sheaf_acc >= gcn_acc + 0.10},
     ]
+    if dense_acc is not None:
+        checks.append({"target": f"dim H_1 classifier balanced accuracy >= 0.90 (k = {cfg.k_dense} complex)",
+                       "value": round(dense_acc, 4), "met": dense_acc >= 0.90})
     size = "quick" if quick else ("full" if cfg == FULL else "custom")
     return rep.finish(checks, t_start, log, note=f" ({size} size: {asdict(cfg)})")
