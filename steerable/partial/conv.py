@@ -101,9 +101,10 @@ class RelaxedExpansion(torch.nn.Module):
                 if kept[key] > 0:
                     weights[p["start"] : p["stop"]] *= (total[key] / kept[key]) ** 0.5
 
-    def kernel(self, weights: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-        """The continuous kernel at ``points`` ``(N, d)``: ``(N, out.size, in.size)`` (for tests and plots)."""
-        w = self.effective_weights(weights.to(points.dtype))
+    def kernel(self, weights: torch.Tensor, points: torch.Tensor, relaxed: bool = True) -> torch.Tensor:
+        """The continuous kernel at ``points`` ``(N, d)``: ``(N, out.size, in.size)`` (for tests and plots);
+        ``relaxed=False``: the unconstrained kernel of the same coefficients (``hat lambda = I``)."""
+        w = self.effective_weights(weights.to(points.dtype)) if relaxed else weights.to(points.dtype)
         e = self.expansion
         K = points.new_zeros(points.shape[0], e.out_type.size, e.in_type.size)
         for i, (p, b) in enumerate(zip(e.pairs, self.bases)):
