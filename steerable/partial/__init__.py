@@ -12,6 +12,8 @@ decides how much symmetry each layer keeps.
 from .likelihood import GroupLikelihood, LikelihoodSet, band_limited_irreps, quadrature
 from .basis import RelaxedConvBasis, RelaxedKernelBasis, relaxed_coefficients
 from .conv import R2Conv, R3Conv, RelaxedExpansion
+from .regularization import LikelihoodProfile, likelihood_profiles, likelihoods, plot_likelihood_profiles, regularization
 
 __all__ = ["GroupLikelihood", "LikelihoodSet", "band_limited_irreps", "quadrature",
-           "RelaxedConvBasis", "RelaxedKernelBasis", "relaxed_coefficients", "R2Conv", "R3Conv", "RelaxedExpansion"]
+           "RelaxedConvBasis", "RelaxedKernelBasis", "relaxed_coefficients", "R2Conv", "R3Conv", "RelaxedExpansion",
+           "regularization", "likelihoods", "likelihood_profiles", "LikelihoodProfile", "plot_likelihood_profiles"]
