@@ -42,9 +42,11 @@ class _Dataset(TensorImageDataset):
         self.num_classes = num_classes
 
 
-def _pools(seed: int, source: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _pools(seed: int, source: str, digits: tuple[np.ndarray, np.ndarray] | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per class, the train and test digit images (float in [0, 1]), from a seeded 80/20 split."""
-    x, y = load_digits_source(source)
+    x, y = load_digits_source(source) if digits is None else digits
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (len(x),):
+        raise ValueError(f"digits must be (images (N, 28, 28), labels (N,)), got shapes {x.shape} and {y.shape}")
     order = np.random.default_rng(seed).permutation(len(y))
     cut = int(0.8 * len(y))
     tr, te = order[:cut], order[cut:]
@@ -78,13 +80,17 @@ def _check_int(name: str, v: object, low: int) -> int:
 
 
 def double_mnist(transform: str = "rotate", flip: bool = False, n_per_class_train: int = 100, n_per_class_test: int = 50,
-                 digit_size: int = 28, seed: int = 0, source: str = "auto") -> tuple[TensorImageDataset, TensorImageDataset]:
-    """``(train, test)`` DDMNIST datasets (see the module docstring), images ``(N, 1, s, 2s)``, 100 classes."""
+                 digit_size: int = 28, seed: int = 0, source: str = "auto",
+                 digits: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[TensorImageDataset, TensorImageDataset]:
+    """``(train, test)`` DDMNIST datasets (see the module docstring), images ``(N, 1, s, 2s)``, 100 classes.
+
+    ``digits``: ``(uint8 images (N, 28, 28), labels)`` to use instead of loading ``source``.
+    """
     if transform not in DDMNIST_TRANSFORMS:
         raise ValueError(f"transform must be one of {DDMNIST_TRANSFORMS}, got {transform!r}")
     n_tr, n_te = _check_int("n_per_class_train", n_per_class_train, 1), _check_int("n_per_class_test", n_per_class_test, 1)
     size = _check_int("digit_size", digit_size, 4)
-    pools = _pools(seed, source)
+    pools = _pools(seed, source, digits)
     out = []
     for split, (pool, n) in enumerate(zip(pools, (n_tr, n_te))):
         rng = np.random.default_rng([seed, split, 1])
@@ -102,14 +108,16 @@ def double_mnist(transform: str = "rotate", flip: bool = False, n_per_class_trai
 
 
 def limited_rotation_mnist(max_angle: float = 45.0, n_train: int = 2000, n_test: int = 1000, digit_size: int = 28,
-                           seed: int = 0, source: str = "auto") -> tuple[TensorImageDataset, TensorImageDataset]:
-    """``(train, test)`` of single digits rotated by uniform angles in ``[-max_angle, max_angle]`` degrees, 10 classes."""
+                           seed: int = 0, source: str = "auto",
+                           digits: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[TensorImageDataset, TensorImageDataset]:
+    """``(train, test)`` of single digits rotated by uniform angles in ``[-max_angle, max_angle]`` degrees, 10 classes
+    (``digits`` as :func:`double_mnist`)."""
     if isinstance(max_angle, bool) or not isinstance(max_angle, (int, float)) or not 0 <= max_angle <= 180:
         raise ValueError(f"max_angle must be a number of degrees in [0, 180], got {max_angle!r}")
     counts = (_check_int("n_train", n_train, 1), _check_int("n_test", n_test, 1))
     size = _check_int("digit_size", digit_size, 4)
     out = []
-    for split, (pool, n) in enumerate(zip(_pools(seed, source), counts)):
+    for split, (pool, n) in enumerate(zip(_pools(seed, source, digits), counts)):
         rng = np.random.default_rng([seed, split, 2])
         x = np.concatenate(pool)
         y = np.concatenate([np.full(len(p), c) for c, p in enumerate(pool)])
