@@ -28,7 +28,7 @@ Example:
     >>> basis = RelaxedConvBasis(gs, 3, output_band_limit=2)
     >>> b = basis.pair(gs.irrep(1), gs.irrep(1))
     >>> b.dim, b.block_irreps[:2]
-    (12, [(0,), (0,)])
+    (14, [(0,), (0,)])
 """
 from __future__ import annotations
 
