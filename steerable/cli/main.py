@@ -38,7 +38,8 @@ class UsageError(Exception):
 
 def _model_help() -> str:
     return ("model: 'cnn' (conventional baseline), a group c1, c4, c8, c16, d1, d4, d8, d16, so2, o2, "
-            "restricted 'd16|c16' / 'o2|so2', or 'wrn-D-K[-GROUP]' (e.g. wrn-16-4-d8)")
+            "restricted 'd16|c16' / 'o2|so2', 'wrn-D-K[-GROUP]' (e.g. wrn-16-4-d8), or a learned-equivariance "
+            "model so2-partial, o2-partial, c8-partial (any cN-partial / dN-partial)")
 
 
 #: files whose presence marks a directory as holding a training run / an evaluation
@@ -212,7 +213,7 @@ def _version() -> str:
 
 # ---------------------------------------------------------------------- commands
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ..models import canonical_model_name
+    from ..train.models import canonical_model_name
     from ..train import CheckpointError, DataUnavailable, TrainConfig, TrainingInterrupted, train
 
     try:
@@ -327,6 +328,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                                                    "test_loss": loss, "test_accuracy": acc, "rotation": rows},
                                                   indent=2) + "\n")
     print(f"plot: {out / 'rotation.png'}; table: {out / 'rotation.json'}")
+    if getattr(model, "likelihoods", None):  # learned-equivariance models: lambda per layer
+        from ..partial import likelihood_profiles, plot_likelihood_profiles
+
+        fig = plot_likelihood_profiles(likelihood_profiles(model), f"{state['model']}: learnt likelihoods")
+        fig.savefig(out / "likelihoods.png", dpi=120, bbox_inches="tight")
+        print(f"likelihood profiles: {out / 'likelihoods.png'}")
     return 0
 
 
@@ -347,7 +354,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from ..models import build_model, canonical_model_name, count_parameters
+    from ..train.models import build_model, canonical_model_name, count_parameters
 
     names = args.names or ["cnn", "c4", "c8", "c16", "d4", "d8", "d16", "so2", "o2", "d16|c16"]
     try:

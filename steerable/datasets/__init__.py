@@ -6,6 +6,7 @@
 * :class:`SyntheticRotated`: procedurally drawn, rotation-structured 10-class figures.
 * :class:`PointCloudLetters`: noisy point-cloud letters with endpoint / regular / junction labels.
 * :func:`read_tu`, :func:`read_planetoid_npz`: TU and Planetoid-style graph files from a user directory.
+* :func:`double_mnist` (DDMNIST) and :func:`limited_rotation_mnist`: partial symmetry, from real digits.
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -20,12 +21,16 @@ from .amat import MNISTROT_URL, MNISTRot, download_mnist_rot, read_amat
 from .graphs import Graph, read_planetoid_npz, read_tu
 from .idx import find_idx_pair, load_idx_split, read_idx, write_idx
 from .letters import LABEL_NAMES, LETTER_STROKES, PointCloudLetters, sample_letter
+from .double_mnist import DDMNIST_TRANSFORMS, double_mnist, limited_rotation_mnist
 from .rotated_mnist import DATASET_NAMES, RotatedMNIST, get_dataset, rotate_image
 from .sources import DIGIT_SOURCES, FASHION_SYSTEM_DIR, NPM_TARBALL, load_digits_source
 from .synthetic import CLASS_NAMES, SyntheticRotated, render_figure
 
 __all__ = [
     "CLASS_NAMES",
+    "DDMNIST_TRANSFORMS",
+    "double_mnist",
+    "limited_rotation_mnist",
     "DATASET_NAMES",
     "DIGIT_SOURCES",
     "FASHION_SYSTEM_DIR",

@@ -18,6 +18,7 @@ STUDIES: dict[str, str] = {
     "pac-bayes": "steerable.studies.pac_bayes",
     "cryoem": "steerable.studies.cryoem",
     "sheaf": "steerable.studies.sheaf",
+    "learned-equivariance": "steerable.studies.learned_equivariance",
 }
 
 

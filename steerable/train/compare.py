@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from ..models import canonical_model_name
+from .models import canonical_model_name
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import TrainConfig
 from .data import DataBundle, load_data, mnist_rot_available

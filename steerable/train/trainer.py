@@ -45,7 +45,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..models import build_model, check_model_kwargs, count_parameters
+from .models import build_model, check_model_kwargs, count_parameters, model_regularization
 from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import TrainConfig
 from .data import DataBundle, epoch_order, load_data
@@ -140,7 +140,7 @@ def build_from_checkpoint(state: dict[str, Any], model_name: str | None = None) 
     """Rebuild the model of a checkpoint and load its weights (``CheckpointError`` if they do not fit)."""
     name = state["model"]
     if model_name is not None:
-        from ..models import canonical_model_name
+        from .models import canonical_model_name
 
         try:
             want = canonical_model_name(model_name)
@@ -382,6 +382,9 @@ def _train(cfg: TrainConfig, info: DistInfo, state: dict[str, Any] | None, progr
                 losses = F.cross_entropy(logits.float(), yb, reduction="none")
                 # DDP averages gradients over processes: scale so the result is the global-batch mean
                 loss = losses.sum() * (info.world_size / len(idx))
+                reg = model_regularization(model)  # learned-equivariance models: the likelihoods' regulariser
+                if reg is not None:
+                    loss = loss + reg  # the same on every process, so DDP's average leaves it as is
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(opt)
