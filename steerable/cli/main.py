@@ -25,6 +25,7 @@ from typing import Any, Iterator, Sequence
 from . import lattice as lattice_cli
 from . import study as study_cli
 from . import bound as bound_cli
+from . import quantize as quantize_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -414,7 +415,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 1 if status else 0
 
 
-EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli, "bound": bound_cli}
+EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli, "bound": bound_cli, "quantize": quantize_cli}
 COMMANDS = {"train": _cmd_train, "eval": _cmd_eval, "compare": _cmd_compare, "models": _cmd_models,
             "bench": _cmd_bench, **{name: mod.run for name, mod in EXTENSION_COMMANDS.items()}}
 

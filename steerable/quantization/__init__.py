@@ -14,7 +14,8 @@ then maps rotated inputs to rotated activations, and group pooling makes the log
 
 :func:`quantize` runs PyTorch's own stack (``torch.ao.quantization`` FX graph mode, the real
 ``quantized::conv2d`` kernels of the chosen backend); :class:`PerFieldMinMaxObserver` is the
-weight observer that ties the scales.
+weight observer that ties the scales; :mod:`~steerable.quantization.measure` has the figures a
+quantised classifier is judged by (accuracy, AUC, D4 invariance, interleaved latency).
 
 Example:
     >>> import torch
@@ -24,6 +25,8 @@ Example:
     >>> q(torch.randn(1, 3, 9, 9)).shape
     torch.Size([1, 8, 9, 9])
 """
-from .quantize import SCHEMES, PerFieldMinMaxObserver, quantize, state_dict_bytes
+from .measure import accuracy_auc, d4_images, d4_invariance, latency_ms, predict
+from .quantize import BACKENDS, SCHEMES, PerFieldMinMaxObserver, quantize, state_dict_bytes
 
-__all__ = ["quantize", "PerFieldMinMaxObserver", "SCHEMES", "state_dict_bytes"]
+__all__ = ["quantize", "PerFieldMinMaxObserver", "SCHEMES", "BACKENDS", "state_dict_bytes", "accuracy_auc", "d4_images",
+           "d4_invariance", "latency_ms", "predict"]
