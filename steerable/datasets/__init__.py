@@ -7,6 +7,8 @@
 * :class:`PointCloudLetters`: noisy point-cloud letters with endpoint / regular / junction labels.
 * :func:`read_tu`, :func:`read_planetoid_npz`: TU and Planetoid-style graph files from a user directory.
 * :func:`double_mnist` (DDMNIST) and :func:`limited_rotation_mnist`: partial symmetry, from real digits.
+* :class:`HistologyProxy`: binary RGB histology tiles from scikit-image's IHC slide (stain rule);
+  :func:`read_pcam`, :func:`read_pathmnist`: PatchCamelyon HDF5 and MedMNIST ``pathmnist.npz``;
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -19,6 +21,7 @@ Example:
 from ._common import TensorImageDataset, default_cache_dir, pad_images
 from .amat import MNISTROT_URL, MNISTRot, download_mnist_rot, read_amat
 from .graphs import Graph, read_planetoid_npz, read_tu
+from .histology import HistologyProxy, haematoxylin_density, histology_available, ihc_image, read_pathmnist, read_pcam
 from .idx import find_idx_pair, load_idx_split, read_idx, write_idx
 from .letters import LABEL_NAMES, LETTER_STROKES, PointCloudLetters, sample_letter
 from .double_mnist import DDMNIST_TRANSFORMS, double_mnist, limited_rotation_mnist
@@ -37,6 +40,12 @@ __all__ = [
     "Graph",
     "LABEL_NAMES",
     "LETTER_STROKES",
+    "HistologyProxy",
+    "haematoxylin_density",
+    "histology_available",
+    "ihc_image",
+    "read_pathmnist",
+    "read_pcam",
     "MNISTROT_URL",
     "MNISTRot",
     "NPM_TARBALL",

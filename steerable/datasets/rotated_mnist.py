@@ -53,7 +53,7 @@ __all__ = ["RotatedMNIST", "rotate_image", "get_dataset", "DATASET_NAMES", "load
 
 logger = logging.getLogger(__name__)
 
-DATASET_NAMES = ("mnist-rot", "mnist-rot-amat", "fashion-rot", "synthetic")
+DATASET_NAMES = ("mnist-rot", "mnist-rot-amat", "fashion-rot", "synthetic", "histology")
 _ARRAYS = ["x_train", "y_train", "a_train", "x_test", "y_test", "a_test"]
 
 
@@ -214,7 +214,8 @@ def get_dataset(name: str, split: str, **kw: Any) -> TensorImageDataset:
         ``"mnist-rot"``: :class:`RotatedMNIST` over the default digit source (``source="auto"``);
         ``"mnist-rot-amat"``: :class:`~steerable.datasets.MNISTRot` (needs ``root=``);
         ``"fashion-rot"``: :class:`RotatedMNIST` over Fashion-MNIST;
-        ``"synthetic"``: :class:`~steerable.datasets.SyntheticRotated` (no files needed).
+        ``"synthetic"``: :class:`~steerable.datasets.SyntheticRotated` (no files needed);
+        ``"histology"``: :class:`~steerable.datasets.HistologyProxy` (binary RGB tiles; needs scikit-image).
 
     Extra keyword arguments go to the class.
 
@@ -236,4 +237,8 @@ def get_dataset(name: str, split: str, **kw: Any) -> TensorImageDataset:
         return MNISTRot(split=split, **kw)
     if name == "synthetic":
         return SyntheticRotated(split, **kw)
+    if name == "histology":
+        from .histology import HistologyProxy
+
+        return HistologyProxy(split, **kw)
     raise ValueError(f"unknown dataset {name!r}; expected one of {DATASET_NAMES}")

@@ -7,7 +7,9 @@ Names:
   ``'so2'``, ``'o2'``, restricted ``'d16|c16'``, ``'o2|so2'``...):
   :class:`~steerable.models.SteerableCNN`;
 * ``'wrn-D-K'`` (conventional) or ``'wrn-D-K-GROUP'`` (e.g. ``'wrn-16-4-d8'``, ``'wrn-16-4-d8|c4'``):
-  :class:`~steerable.models.WideResNet`.
+  :class:`~steerable.models.WideResNet`;
+* ``'mobilenet'`` (plain) or ``'mobilenet-GROUP'`` (``'mobilenet-d4'``, ``'mobilenet-c8'``...):
+  :func:`~steerable.models.mobilenet_v2`.
 
 Keyword arguments go to the class (``width``, ``image_size``, ``num_classes``, ...).
 
@@ -25,6 +27,7 @@ import torch.nn as nn
 
 from .cnn import ConvNet
 from .groups import parse_group_spec
+from .mobilenet import mobilenet_v2
 from .steerable_cnn import SteerableCNN
 from .wrn import WideResNet, parse_wrn_name
 
@@ -32,7 +35,8 @@ __all__ = ["build_model", "check_model_kwargs", "MODEL_NAMES", "canonical_model_
 
 #: the names listed by ``--help``; any group spec and any ``wrn-D-K[-GROUP]`` also works
 MODEL_NAMES = ("cnn", "c1", "c4", "c8", "c16", "d1", "d4", "d8", "d16", "so2", "o2", "d16|c16", "o2|so2",
-               "wrn-16-4", "wrn-16-4-c8", "wrn-16-4-d8", "wrn-28-10-d8|c4")
+               "wrn-16-4", "wrn-16-4-c8", "wrn-16-4-d8", "wrn-28-10-d8|c4",
+               "mobilenet", "mobilenet-c8", "mobilenet-d4")
 
 
 def canonical_model_name(name: str) -> str:
@@ -47,6 +51,12 @@ def canonical_model_name(name: str) -> str:
     n = name.strip().lower()
     if n in ("cnn", "conventional", "baseline"):
         return "cnn"
+    if n.startswith("mobilenet"):
+        g = n[len("mobilenet"):].lstrip("-") or "trivial"
+        spec = parse_group_spec(g)
+        if spec.kind not in ("c", "d") or spec.restrict_id is not None:
+            raise ValueError(f"unknown model {name!r}; expected 'mobilenet' or 'mobilenet-GROUP' with GROUP cN or dN (e.g. 'mobilenet-d4')")
+        return "mobilenet" if spec.name == "c1" else f"mobilenet-{spec.name}"
     if n.startswith("wrn"):
         kw = parse_wrn_name(n)
         base = f"wrn-{kw['depth']}-{kw['widen_factor']}"
@@ -65,6 +75,8 @@ def _constructor(name: str) -> tuple[Callable[..., nn.Module], tuple, dict[str, 
         return ConvNet, (), {}
     if n.startswith("wrn"):
         return WideResNet, (), parse_wrn_name(n)
+    if n.startswith("mobilenet"):
+        return mobilenet_v2, (n[len("mobilenet-"):] if "-" in n else "trivial",), {}
     return SteerableCNN, (n,), {}
 
 

@@ -108,10 +108,21 @@ class BlocksBasisExpansion(torch.nn.Module):
             weights.copy_((noise * std).to(weights.dtype))
 
     def forward(self, weights: torch.Tensor) -> torch.Tensor:
-        """The filter ``(out.size, in.size, *kernel_shape)`` for coefficient vector ``weights``."""
+        """The filter ``(out.size, in.size, *kernel_shape)`` for coefficient vector ``weights``;
+        ``(groups, dimension)`` coefficients give ``(groups, out.size, in.size, *kernel_shape)``
+        (one matmul for all groups when both types hold a single kind of field, e.g. depthwise
+        convolutions per field)."""
         # math.prod, not np.prod: under torch.compile np.prod is traced as a tensor op and int()
         # of it is a data-dependent graph break in every layer
         K = math.prod(self.kernel_shape)
+        if weights.dim() == 2:
+            if len(self.pairs) == 1 and self.pairs[0]["full"]:
+                p, g = self.pairs[0], weights.shape[0]
+                B = self.basis_0.to(weights.dtype)
+                w = weights[:, p["start"] : p["stop"]].reshape(g * p["n_out"] * p["n_in"], p["dim"])
+                block = (w @ B).reshape(g, p["n_out"], p["n_in"], p["d_out"], p["d_in"], K).permute(0, 1, 3, 2, 4, 5)
+                return block.reshape(g, self.out_type.size, self.in_type.size, *self.kernel_shape)
+            return torch.stack([self(w) for w in weights])
         if len(self.pairs) == 1 and self.pairs[0]["full"]:
             p = self.pairs[0]
             block = self._pair_block(0, p, weights)

@@ -155,8 +155,10 @@ class _RdConv(EquivariantModule):
             # optimizer step (fused ones bump no version counter) may follow, so the cache goes
             self._cache = None
         d = self.basisexpansion.dimension
-        filters = [self.basisexpansion(self.weights[k * d : (k + 1) * d]) for k in range(self.groups)]
-        filt = filters[0] if self.groups == 1 else torch.cat(filters, 0)
+        if self.groups == 1:
+            filt = self.basisexpansion(self.weights)
+        else:  # all groups at once (depthwise-per-field convolutions have hundreds)
+            filt = self.basisexpansion(self.weights.view(self.groups, d)).flatten(0, 1)
         if self._transposed:
             # conv_transpose takes (in, out / groups, ...): transpose each group's block
             o, i = filt.shape[0] // self.groups, filt.shape[1]

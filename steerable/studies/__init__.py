@@ -19,6 +19,7 @@ STUDIES: dict[str, str] = {
     "cryoem": "steerable.studies.cryoem",
     "sheaf": "steerable.studies.sheaf",
     "learned-equivariance": "steerable.studies.learned_equivariance",
+    "mobilenet": "steerable.studies.mobilenet",
 }
 
 

