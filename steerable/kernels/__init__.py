@@ -14,6 +14,7 @@ from .conv_basis import ConvBasis, SteerableConvBasis
 from .filters import CircularShellsBasis, GaussianRadialProfile, PointBasis, SphericalShellsBasis, SteerableFiltersBasis
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 from .numerical import solve_kernel_constraint
+from .point_basis import PointConvBasis, PointKernelBasis, point_ring_spec
 from .polynomial import HarmonicPolynomialR3Generator
 from .wigner_eckart import (
     GridKernelBasis, IrrepBasis, RestrictedWignerEckartBasis, SteerableKernelBasis, WignerEckartBasis,
@@ -38,5 +39,7 @@ __all__ = [
     "kernels_CN_act_R3", "kernels_O2_conical_act_R3", "kernels_DN_conical_act_R3", "kernels_O2_dihedral_act_R3",
     "kernels_DN_dihedral_act_R3", "kernels_Inv_act_R3", "kernels_Trivial_act_R3",
     # harmonics and the reference solver
+    # point convolutions
+    "PointConvBasis", "PointKernelBasis", "point_ring_spec",
     "RingSpec", "grid_points", "harmonic_types", "sample_harmonics", "solve_kernel_constraint",
 ]

@@ -5,6 +5,8 @@ from .module import EquivarianceError, EquivariantModule
 from .basis_expansion import BlocksBasisExpansion
 from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .linear import Linear
+from .graph import knn_graph, radius_graph
+from .point_conv import PointConvBase, R2PointConv, R3PointConv
 from .harmonic_polynomial import HarmonicPolynomialR3
 from . import init
 from .nonlinearities import (
@@ -53,4 +55,6 @@ __all__ = [
     "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedNormNonLinearity", "InducedGatedNonLinearity1",
     "VectorFieldNonLinearity", "InducedNormPool", "InducedNormBatchNorm", "QuotientFourierPointwise",
     "QuotientFourierELU",
+    # point clouds
+    "radius_graph", "knn_graph", "R2PointConv", "R3PointConv", "PointConvBase",
 ]
