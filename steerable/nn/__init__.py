@@ -7,6 +7,8 @@ from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .linear import Linear
 from .graph import knn_graph, radius_graph
 from .point_conv import PointConvBase, R2PointConv, R3PointConv
+from .implicit import GatedBlock, ImplicitKernel
+from .implicit_conv import ImplicitPointConv, ImplicitR2Conv, ImplicitR3Conv
 from .harmonic_polynomial import HarmonicPolynomialR3
 from . import init
 from .nonlinearities import (
@@ -57,4 +59,5 @@ __all__ = [
     "QuotientFourierELU",
     # point clouds
     "radius_graph", "knn_graph", "R2PointConv", "R3PointConv", "PointConvBase",
+    "ImplicitKernel", "GatedBlock", "ImplicitPointConv", "ImplicitR2Conv", "ImplicitR3Conv",
 ]
