@@ -175,6 +175,15 @@ class ImplicitKernel(torch.nn.Module):
                                    self.out_type.channel_indices(f_out), self.in_type.channel_indices(f_in)))
                 out_reps += [tp] * (len(f_out) * len(f_in))
         self.phi_type = FieldType(gspace, out_reps)
+        # where each kernel entry (o, i), row-major, sits in phi: pair blocks are (n_out, n_in, d_out, d_in)
+        src = torch.empty(self.out_type.size * self.in_type.size, dtype=torch.long)
+        col = 0
+        for _, no, ni, do, di, oi, ii in self.pairs:
+            n = no * ni * do * di
+            grid = torch.arange(col, col + n).reshape(no, ni, do, di).permute(0, 2, 1, 3).reshape(no * do, ni * di)
+            src[(oi[:, None] * self.in_type.size + ii[None, :]).reshape(-1)] = grid.reshape(-1)
+            col += n
+        self.register_buffer("phi_to_kernel", src, persistent=False)
         try:
             self.head = Linear(self.hidden_type, self.phi_type, bias=True)
         except ValueError as e:
@@ -223,19 +232,7 @@ class ImplicitKernel(torch.nn.Module):
             h = layer(h)
         phi = self.head(GeometricTensor(h.tensor, self.hidden_type)).tensor  # (E, phi.size)
         shell = torch.exp(-0.5 * (x * x).sum(1) / self.sigma.to(x.dtype) ** 2) / math.sqrt(self.in_type.size)
-        E = x.shape[0]
-        if len(self.pairs) == 1 and self.pairs[0][1] * self.pairs[0][3] == self.out_type.size \
-                and self.pairs[0][2] * self.pairs[0][4] == self.in_type.size:
-            _, no, ni, do, di, _, _ = self.pairs[0]
-            k = phi.reshape(E, no, ni, do, di).permute(0, 1, 3, 2, 4).reshape(E, self.out_type.size, self.in_type.size)
-            return k * shell[:, None, None]
-        k = phi.new_zeros(E, self.out_type.size, self.in_type.size)
-        col = 0
-        for start, no, ni, do, di, oi, ii in self.pairs:
-            n = no * ni * do * di
-            block = phi[:, col : col + n].reshape(E, no, ni, do, di).permute(0, 1, 3, 2, 4).reshape(E, no * do, ni * di)
-            k = k.index_put((torch.arange(E)[:, None, None], oi.to(k.device)[None, :, None], ii.to(k.device)[None, None, :]), block)
-            col += n
+        k = phi[:, self.phi_to_kernel].reshape(x.shape[0], self.out_type.size, self.in_type.size)
         return k * shell[:, None, None]
 
     def extra_repr(self) -> str:
