@@ -155,9 +155,10 @@ def main() -> None:
                 sync()
                 dt = time.perf_counter() - t
                 del y
+                mem = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else _rss_peak_mib()
+                print(f"  round {rep}{' (warm-up)' if not rep else ''}: {name} {mode} {dt:.3f} s, peak {mem:.0f} MiB", flush=True)
                 if rep:
                     times.setdefault((name, mode), []).append(dt)
-                    mem = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else _rss_peak_mib()
                     peaks[(name, mode)] = max(peaks.get((name, mode), 0.0), mem)
     ref = {mode: min(times[("plain torch", mode)]) for mode in ("forward", "forward+backward")}
     e3 = {mode: min(times[(n, mode)]) for (n, mode) in times if n.startswith("e3nn")}

@@ -3,7 +3,8 @@
 ``steerable study implicit-kernels [--quick] [--out DIR] [--seeds ...]`` runs three comparisons:
 
 1. **Rotated shapes.** Point-conv classifiers of the 8 :class:`~steerable.datasets.ProceduralShapes`
-   classes, trained on canonical shapes and tested on randomly rotated ones, for O(3), SO(3) and
+   classes (inputs per point: 1, ``|x|`` and ``x`` about the shape's centre, as scalar, scalar and
+   vector fields), trained on canonical shapes and tested on randomly rotated ones, for O(3), SO(3) and
    SO(2) about z (restricted from O(3)) with the implicit kernel, and O(3)/SO(3) with the analytic
    basis; plus the fraction of test shapes whose prediction is unchanged under 10 random rotations.
 2. **QM9-like.** Implicit point convs regressing the HF/STO-3G HOMO-LUMO gap of the shipped
@@ -126,7 +127,9 @@ def _shape_logits(net: PointNet, head: torch.nn.Module, pts: torch.Tensor, k: in
     pos = pts.reshape(-1, 3)
     batch = torch.arange(B).repeat_interleave(P)
     ei = knn_graph(pos, k, batch)
-    y = net(GeometricTensor(torch.ones(B * P, 1), t_in, pos), ei)
+    # the shapes are centred, so the position about the centre is a vector field and its norm a scalar
+    feats = torch.cat([torch.ones(B * P, 1), pos.norm(dim=1, keepdim=True), pos], 1)
+    y = net(GeometricTensor(feats, t_in, pos), ei)
     return head(_pool(y, batch, B))
 
 
@@ -138,7 +141,8 @@ def _shapes(cfg: ImplicitStudyConfig, seed: int, log: Callable[[str], Any]) -> l
     rows = []
     for name, (gs, kind) in _shape_models(cfg.channels).items():
         torch.manual_seed(seed)
-        t_in, t_out = FieldType(gs, [gs.trivial_repr]), FieldType(gs, [gs.trivial_repr] * (2 * cfg.channels))
+        t_in = FieldType(gs, [gs.trivial_repr, gs.trivial_repr, gs.harmonic_repr((1, 1))])
+        t_out = FieldType(gs, [gs.trivial_repr] * (2 * cfg.channels))
         net = PointNet(gs, t_in, t_out, kind, cfg.channels, width=0.5)
         head = torch.nn.Sequential(torch.nn.Linear(2 * cfg.channels, 32), torch.nn.ELU(), torch.nn.Linear(32, len(tr.classes)))
         opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=3e-3)
