@@ -48,6 +48,7 @@ from ..kernels.harmonics import RingSpec, harmonic_types, sample_harmonics
 from ._fields import trivial_columns
 from .linear import Linear
 from .module import EquivariantModule
+from .nonlinearities import FourierELU
 from .normalization import IIDBatchNorm1d
 
 __all__ = ["ImplicitKernel", "GatedBlock"]
@@ -108,6 +109,10 @@ class ImplicitKernel(torch.nn.Module):
         batch_norm: :class:`IIDBatchNorm1d` after every hidden ``Linear``.
         sigma: initial width ``s`` of the Gaussian shell (learnable, positive).
         n_radial: number of Gaussian features of ``|x|`` (centres ``0 .. 2 sigma``) fed to the MLP.
+        nonlinearity: ``"gate"`` (default; exactly equivariant) or ``"fourier"``: :class:`FourierELU`
+            on ``hidden_fields`` band-limited (``L``) regular fields of the MLP's group -- the
+            paper's choice, equivariant up to the sampling error of its group grid
+            (``fourier_samples`` points, keyword only), exact only for finite groups.
 
     Shape: ``forward(x, edge_attr=None)``: ``x`` ``(E, d)``, ``edge_attr`` a GeometricTensor
     ``(E, edge_attr_type.size)``; output ``(E, out_type.size, in_type.size)``.
@@ -115,8 +120,11 @@ class ImplicitKernel(torch.nn.Module):
 
     def __init__(self, gspace: GSpace, in_type: FieldType | Representation, out_type: FieldType | Representation,
                  edge_attr_type: FieldType | None = None, hidden_fields: int = 8, n_layers: int = 3, L: int = 2,
-                 batch_norm: bool = True, sigma: float = 1.0, n_radial: int = 4) -> None:
+                 batch_norm: bool = True, sigma: float = 1.0, n_radial: int = 4, *, nonlinearity: str = "gate",
+                 fourier_samples: int | None = None) -> None:
         super().__init__()
+        if nonlinearity not in ("gate", "fourier"):
+            raise ValueError(f"nonlinearity must be 'gate' or 'fourier', got {nonlinearity!r}")
         if not isinstance(gspace, GSpace) or gspace.dimensionality not in (2, 3):
             raise TypeError(f"gspace must be a GSpace on R^2 or R^3, got {gspace!r}")
         for name, v, lo in (("hidden_fields", hidden_fields, 1), ("n_layers", n_layers, 2), ("L", L, 0), ("n_radial", n_radial, 1)):
@@ -158,7 +166,10 @@ class ImplicitKernel(torch.nn.Module):
         layers: list[torch.nn.Module] = []
         t = self.in_mlp
         for _ in range(n_layers - 1):
-            block = GatedBlock(H0, hidden_fields, gated)
+            if nonlinearity == "gate":
+                block = GatedBlock(H0, hidden_fields, gated)
+            else:  # the paper's choice: ELU on samples of band-limited signals over the group (approximate)
+                block = FourierELU(H0, hidden_fields, L, N=fourier_samples) if fourier_samples else FourierELU(H0, hidden_fields, L)
             layers.append(Linear(t, block.in_type))
             if batch_norm:
                 layers.append(IIDBatchNorm1d(block.in_type))
