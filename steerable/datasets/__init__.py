@@ -9,6 +9,8 @@
 * :func:`double_mnist` (DDMNIST) and :func:`limited_rotation_mnist`: partial symmetry, from real digits.
 * :class:`HistologyProxy`: binary RGB histology tiles from scikit-image's IHC slide (stain rule);
   :func:`read_pcam`, :func:`read_pathmnist`: PatchCamelyon HDF5 and MedMNIST ``pathmnist.npz``;
+* :class:`Molecules`, :func:`load_qm9_like` (shipped, HF/STO-3G), QM9 ``.xyz``/``.sdf`` readers.
+* :func:`simulate_charged_nbody`, :class:`ProceduralShapes`, ModelNet40 ``.off``/HDF5 readers.
 * :func:`get_dataset`: build any of them by name (:data:`DATASET_NAMES`).
 
 Example:
@@ -28,6 +30,11 @@ from .double_mnist import DDMNIST_TRANSFORMS, double_mnist, limited_rotation_mni
 from .rotated_mnist import DATASET_NAMES, RotatedMNIST, get_dataset, rotate_image
 from .sources import DIGIT_SOURCES, FASHION_SYSTEM_DIR, NPM_TARBALL, load_digits_source
 from .synthetic import CLASS_NAMES, SyntheticRotated, render_figure
+from .molecules import QM9_LIKE_PATH, QM9_TARGETS, Molecules, load_qm9_like, read_qm9_sdf, read_qm9_xyz
+from .points import (
+    SHAPE_CLASSES, ProceduralShapes, load_modelnet40_h5, load_modelnet40_off, random_rotations, read_off, sample_surface,
+    simulate_charged_nbody,
+)
 
 __all__ = [
     "CLASS_NAMES",
@@ -68,4 +75,8 @@ __all__ = [
     "rotate_image",
     "sample_letter",
     "write_idx",
+    # molecules and point clouds
+    "Molecules", "QM9_LIKE_PATH", "QM9_TARGETS", "load_qm9_like", "read_qm9_sdf", "read_qm9_xyz",
+    "SHAPE_CLASSES", "ProceduralShapes", "load_modelnet40_h5", "load_modelnet40_off", "random_rotations", "read_off",
+    "sample_surface", "simulate_charged_nbody",
 ]

@@ -19,6 +19,7 @@ from .orbit import (
     kernels_aliased_Ico_act_R3_dodecahedron, kernels_aliased_Ico_act_R3_icosahedron,
     kernels_aliased_Ico_act_R3_icosidodecahedron,
 )
+from .point_basis import PointConvBasis, PointKernelBasis, point_ring_spec
 from .polynomial import HarmonicPolynomialR3Generator
 from .wigner_eckart import (
     GridKernelBasis, IrrepBasis, RestrictedWignerEckartBasis, SteerableKernelBasis, WignerEckartBasis,
@@ -47,5 +48,7 @@ __all__ = [
     "kernels_CN_act_R3", "kernels_O2_conical_act_R3", "kernels_DN_conical_act_R3", "kernels_O2_dihedral_act_R3",
     "kernels_DN_dihedral_act_R3", "kernels_Inv_act_R3", "kernels_Trivial_act_R3",
     # harmonics and the reference solver
+    # point convolutions
+    "PointConvBasis", "PointKernelBasis", "point_ring_spec",
     "RingSpec", "grid_points", "harmonic_types", "sample_harmonics", "solve_kernel_constraint",
 ]

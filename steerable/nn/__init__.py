@@ -6,6 +6,10 @@ from .basis_expansion import BlocksBasisExpansion
 from .conv import R2Conv, R2ConvTransposed, R3Conv, R3ConvTransposed
 from .conv_ico import R3IcoConv, R3IcoConvTransposed
 from .linear import Linear
+from .graph import knn_graph, radius_graph
+from .point_conv import PointConvBase, R2PointConv, R3PointConv
+from .implicit import GatedBlock, ImplicitKernel
+from .implicit_conv import ImplicitPointConv, ImplicitR2Conv, ImplicitR3Conv
 from .harmonic_polynomial import HarmonicPolynomialR3
 from . import init
 from .nonlinearities import (
@@ -54,4 +58,7 @@ __all__ = [
     "GatedNonLinearity2", "GatedNonLinearityUniform", "InducedNormNonLinearity", "InducedGatedNonLinearity1",
     "VectorFieldNonLinearity", "InducedNormPool", "InducedNormBatchNorm", "QuotientFourierPointwise",
     "QuotientFourierELU",
+    # point clouds
+    "radius_graph", "knn_graph", "R2PointConv", "R3PointConv", "PointConvBase",
+    "ImplicitKernel", "GatedBlock", "ImplicitPointConv", "ImplicitR2Conv", "ImplicitR3Conv",
 ]

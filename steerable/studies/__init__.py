@@ -20,6 +20,7 @@ STUDIES: dict[str, str] = {
     "sheaf": "steerable.studies.sheaf",
     "learned-equivariance": "steerable.studies.learned_equivariance",
     "mobilenet": "steerable.studies.mobilenet",
+    "implicit-kernels": "steerable.studies.implicit_kernels",
 }
 
 
