@@ -16,6 +16,7 @@ __all__ = ["STUDIES", "load_study"]
 STUDIES: dict[str, str] = {
     "lattice": "steerable.studies.lattice",
     "pac-bayes": "steerable.studies.pac_bayes",
+    "adaptive-fourier": "steerable.studies.adaptive_fourier",
 }
 
 
