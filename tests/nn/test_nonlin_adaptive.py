@@ -77,9 +77,9 @@ def test_identity_canonicalizer_is_the_fixed_layer(name):
     assert torch.equal(adaptive(x).tensor, fixed(x).tensor)
     # and the irreps of the identity frame, built as products, are the identity
     a = adaptive.adaptive
-    mats = irrep_matrices(torch.eye(a.canonicalizer.n, dtype=torch.float64), a.slot_a, a.slot_b, a.dims, a.P_all)
-    for m in mats:
-        torch.testing.assert_close(m, torch.eye(m.shape[-1], dtype=torch.float64), atol=1e-13, rtol=0)
+    eye = torch.eye(a.canonicalizer.n, dtype=torch.float64).unsqueeze(-1)
+    for m in irrep_matrices(eye, a.slot_a, a.slot_b, a.dims, a.P_all):
+        torch.testing.assert_close(m[..., 0], torch.eye(m.shape[-2], dtype=torch.float64), atol=1e-13, rtol=0)
 
 
 @pytest.mark.parametrize("name", ["SO2", "O2", "SO3"])

@@ -25,8 +25,8 @@ isometric intertwiner ``P_k`` computed once by the layer that builds this module
 
 Example:
     >>> import torch
-    >>> h = frames_from_vectors(torch.tensor([[[0.0, 2.0]]]), None, 1e-6)[0]
-    >>> h[0]                                         # the rotation taking e_1 to (0, 1)
+    >>> h = frames_from_vectors(torch.tensor([[[0.0], [2.0]]]), None, 1e-6)[0]   # one vector (0, 2), one frame
+    >>> h[..., 0]                                    # the rotation taking e_1 to (0, 1)
     tensor([[ 0., -1.],
             [ 1.,  0.]])
 """
@@ -40,53 +40,68 @@ __all__ = ["frames_from_vectors", "irrep_matrices", "Canonicalizer", "AdaptiveFo
 
 
 def _kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Batched ``kron`` over the last two axes (``np.kron`` index order)."""
-    k = a.unsqueeze(-1).unsqueeze(-3) * b.unsqueeze(-2).unsqueeze(-4)  # (..., i, k, j, l)
+    """Batched ``kron`` of ``(..., i, j, F)`` and ``(..., k, l, F)`` (``np.kron`` index order, frames last)."""
+    k = a.unsqueeze(-2).unsqueeze(-4) * b.unsqueeze(-3).unsqueeze(-5)  # (..., i, k, j, l, F)
     s = k.shape
-    return k.reshape(list(s[:-4]) + [s[-4] * s[-3], s[-2] * s[-1]])
+    return k.reshape(list(s[:-5]) + [s[-5] * s[-4], s[-3] * s[-2], s[-1]])
+
+
+def _det(h: torch.Tensor) -> torch.Tensor:
+    """``det`` of ``(..., n, n, F)`` matrices, ``n`` = 2 or 3, elementwise (no batched LU for tiny matrices)."""
+    if h.shape[-2] == 2:
+        return h[..., 0, 0, :] * h[..., 1, 1, :] - h[..., 0, 1, :] * h[..., 1, 0, :]
+    return (h[..., 0, 0, :] * (h[..., 1, 1, :] * h[..., 2, 2, :] - h[..., 1, 2, :] * h[..., 2, 1, :])
+            - h[..., 0, 1, :] * (h[..., 1, 0, :] * h[..., 2, 2, :] - h[..., 1, 2, :] * h[..., 2, 0, :])
+            + h[..., 0, 2, :] * (h[..., 1, 0, :] * h[..., 2, 1, :] - h[..., 1, 1, :] * h[..., 2, 0, :]))
 
 
 def irrep_matrices(h: torch.Tensor, slot_a: List[int], slot_b: List[int], dims: List[int],
                    P_all: torch.Tensor) -> List[torch.Tensor]:
-    """``[psi_k(h)]`` for the recipe ``(slot_a, slot_b, dims, P_all)`` (module docs); ``h``: ``(..., n, n)``."""
-    lead = list(h.shape[:-2])
-    one = torch.ones(lead + [1, 1], dtype=h.dtype, device=h.device)
-    slots: List[torch.Tensor] = [one, torch.linalg.det(h).reshape(lead + [1, 1]), h]
+    """``[psi_k(h)]`` for the recipe ``(slot_a, slot_b, dims, P_all)`` (module docs).
+
+    ``h``: ``(..., n, n, F)`` with the frames on the last axis (so that every product of the
+    small matrices is elementwise over ``F``); each result is ``(..., d_k, d_k, F)``.
+    """
+    lead = list(h.shape[:-3])
+    F = h.shape[-1]
+    one = torch.ones(lead + [1, 1, F], dtype=h.dtype, device=h.device)
+    slots: List[torch.Tensor] = [one, _det(h).reshape(lead + [1, 1, F]), h]
     P_all = P_all.to(h.dtype)
     for k in range(len(dims)):
         a, b = slots[slot_a[k]], slots[slot_b[k]]
-        P = P_all[k, : a.shape[-1] * b.shape[-1], : dims[k]]
-        slots.append(P.t() @ _kron(a, b) @ P)
+        P = P_all[k, : a.shape[-2] * b.shape[-2], : dims[k]]
+        slots.append(torch.einsum("mi,...mnf,nj->...ijf", P, _kron(a, b), P))
     return slots[3:]
 
 
 def frames_from_vectors(v: torch.Tensor, s: Optional[torch.Tensor], eps: float) -> Tuple[torch.Tensor, torch.Tensor]:
-    """``(h, ok)``: the orthogonal frames of ``v`` (``(..., m, n)``, ``m >= n - 1`` vectors) and parities ``s``.
+    """``(h, ok)``: the orthogonal frames of vectors ``v`` and parities ``s`` (frames on the last axis).
 
-    ``h``: ``(..., n, n)`` with ``h(g v, det(g) s) = g h(v, s)``; ``ok``: ``(...)`` False where a
+    ``v``: ``(..., m, n, F)`` (``m >= n - 1`` vectors of dimension ``n``); ``s``: ``(..., F)`` or None.
+    ``h``: ``(..., n, n, F)`` with ``h(g v, det(g) s) = g h(v, s)``; ``ok``: ``(..., F)``, False where a
     norm is below ``eps`` (there ``h`` is the identity).
     """
-    n = v.shape[-1]
-    v1 = v[..., 0, :]
-    n1 = torch.linalg.vector_norm(v1, 2.0, [-1])
-    e1 = v1 / n1.clamp_min(eps).unsqueeze(-1)  # clamped: no NaN (values or gradients) in the fallback branch
+    n = v.shape[-2]
+    v1 = v[..., 0, :, :]
+    n1 = torch.linalg.vector_norm(v1, 2.0, [-2])
+    e1 = v1 / n1.clamp_min(eps).unsqueeze(-2)  # clamped: no NaN (values or gradients) in the fallback branch
     ok = n1 > eps
     p = torch.ones_like(n1) if s is None else torch.sign(s)
     if s is not None:
         ok = ok & (s.abs() > eps)
     if n == 2:
-        last = torch.stack([-e1[..., 1], e1[..., 0]], -1)
-        cols = [e1, p.unsqueeze(-1) * last]
+        last = torch.stack([-e1[..., 1, :], e1[..., 0, :]], -2)
+        cols = [e1, p.unsqueeze(-2) * last]
     else:
-        v2 = v[..., 1, :]
-        w = v2 - (e1 * v2).sum(-1, keepdim=True) * e1
-        n2 = torch.linalg.vector_norm(w, 2.0, [-1])
+        v2 = v[..., 1, :, :]
+        w = v2 - (e1 * v2).sum(-2, keepdim=True) * e1
+        n2 = torch.linalg.vector_norm(w, 2.0, [-2])
         ok = ok & (n2 > eps)
-        e2 = w / n2.clamp_min(eps).unsqueeze(-1)
-        cols = [e1, e2, p.unsqueeze(-1) * torch.linalg.cross(e1, e2, dim=-1)]
-    h = torch.stack(cols, -1)
-    eye = torch.eye(n, dtype=v.dtype, device=v.device)
-    return torch.where(ok.unsqueeze(-1).unsqueeze(-1), h, eye), ok
+        e2 = w / n2.clamp_min(eps).unsqueeze(-2)
+        cols = [e1, e2, p.unsqueeze(-2) * torch.linalg.cross(e1, e2, dim=-2)]
+    h = torch.stack(cols, -2)  # (..., row, column, F)
+    eye = torch.eye(n, dtype=v.dtype, device=v.device).unsqueeze(-1)
+    return torch.where(ok.unsqueeze(-2).unsqueeze(-2), h, eye), ok
 
 
 class Canonicalizer(torch.nn.Module):
@@ -135,58 +150,52 @@ class Canonicalizer(torch.nn.Module):
             self.weight, self.pseudo_weight = None, None
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``(h, ok)``: ``(B, C', P', n, n)`` and ``(B, C', P')``, ``C' = C`` or 1, ``P' = prod(spatial)`` or 1."""
+        """``(h, ok)``: ``(B, C', n, n, P')`` and ``(B, C', P')``, ``C' = C`` or 1, ``P' = prod(spatial)`` or 1."""
         B, n = x.shape[0], self.n
         c = x.reshape(B, self.channels, self.D, -1)  # (B, C, D, P)
         basis = self.vec_basis.to(x.dtype)
-        vecs = [torch.einsum("ij,bcjp->bcpi", basis, c[:, :, o: o + n, :]) for o in self.vec_offsets]
+        vecs = [torch.einsum("ij,bcjp->bcip", basis, c[:, :, o: o + n, :]) for o in self.vec_offsets]
         if self.quad_offset >= 0:
             q = self.quad_basis.to(x.dtype)
             d = q.shape[1]
-            T = torch.einsum("ij,bcjp->bcpi", q, c[:, :, self.quad_offset: self.quad_offset + d, :])
-            T = T.reshape(T.shape[0], T.shape[1], T.shape[2], n, n)
-            vecs.append((T @ vecs[0].unsqueeze(-1)).squeeze(-1))
-        v = torch.stack(vecs, 3)  # (B, C, P, m, n)
+            T = torch.einsum("ij,bcjp->bcip", q, c[:, :, self.quad_offset: self.quad_offset + d, :])
+            T = T.reshape(T.shape[0], T.shape[1], n, n, T.shape[-1])
+            vecs.append((T * vecs[0].unsqueeze(2)).sum(3))  # T v_1
+        v = torch.stack(vecs, 2)  # (B, C, m, n, P)
         s: Optional[torch.Tensor] = None
         if len(self.pseudo_offsets) > 0:
-            s = torch.stack([c[:, :, o, :] for o in self.pseudo_offsets], -1)  # (B, C, P, k)
-        v, s = self._aggregate(v, s)
+            s = torch.stack([c[:, :, o, :] for o in self.pseudo_offsets], 2)  # (B, C, k, P)
+        if self.granularity == "sample":
+            v = v.sum(-1, keepdim=True)
+            if s is not None:
+                s = s.sum(-1, keepdim=True)
+        if self.granularity != "field":  # the candidates of all fields, field after field
+            v = v.reshape(B, 1, -1, n, v.shape[-1])
+            if s is not None:
+                s = s.reshape(B, 1, -1, s.shape[-1])
         weight = self.weight
         if weight is not None:
-            v = torch.einsum("km,bcpmi->bcpki", weight.to(x.dtype), v)
+            v = torch.einsum("km,bcmip->bckip", weight.to(x.dtype), v)
         parity: Optional[torch.Tensor] = None
         if self.parity:
             pw = self.pseudo_weight
             if s is not None:
-                parity = (s * pw.to(x.dtype)).sum(-1) if pw is not None else s[..., 0]
+                parity = torch.einsum("k,bckp->bcp", pw.to(x.dtype), s) if pw is not None else s[:, :, 0]
             else:  # det[v_1, v_2] is a pseudo-scalar in 2D
-                parity = v[..., 0, 0] * v[..., 1, 1] - v[..., 0, 1] * v[..., 1, 0]
+                parity = v[:, :, 0, 0] * v[:, :, 1, 1] - v[:, :, 0, 1] * v[:, :, 1, 0]
         h, ok = frames_from_vectors(v, parity, self.eps)
         if self.identity:
-            h = torch.eye(n, dtype=x.dtype, device=x.device).expand(h.shape)
+            h = torch.eye(n, dtype=x.dtype, device=x.device).unsqueeze(-1).expand(h.shape)
             ok = torch.zeros_like(ok)
         return h, ok
 
-    def _aggregate(self, v: torch.Tensor, s: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        if self.granularity == "field":
-            return v, s
-        if self.granularity == "sample":
-            v = v.sum(2, keepdim=True)
-            if s is not None:
-                s = s.sum(2, keepdim=True)
-        B, C, P = v.shape[0], v.shape[1], v.shape[2]
-        v = v.transpose(1, 2).reshape(B, 1, P, C * v.shape[3], self.n)
-        if s is not None:
-            s = s.transpose(1, 2).reshape(B, 1, P, C * s.shape[3])
-        return v, s
-
 
 def _rotate(c: torch.Tensor, mats: List[torch.Tensor], chunks: List[int], transpose: bool) -> torch.Tensor:
-    """Each chunk ``k`` of ``c`` (``(B, C, D, P)``) times ``psi_k(h)`` (``transpose``: ``psi_k(h)^T``)."""
+    """Each chunk ``k`` of ``c`` (``(B, C, D, P)``) times ``psi_k(h)`` (``(B, C', d, d, P')``; ``transpose``: ``psi_k(h)^T``)."""
     parts: List[torch.Tensor] = []
     off = 0
     for k in chunks:
-        R = mats[k].permute(0, 1, 3, 4, 2)  # (B, C', d, d, P')
+        R = mats[k]
         d = R.shape[2]
         part = c[:, :, off: off + d, :]
         if transpose:
