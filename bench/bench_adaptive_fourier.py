@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         layers[f"adaptive N=4 ({can})"] = FourierELU(gs, a.fields, a.L, N=4, sampling="adaptive", canonicalize=can)
     layers["fixed N=4"] = FourierELU(gs, a.fields, a.L, N=4)
     x = torch.randn(a.batch, layers["fixed N=16"].in_type.size, a.size, a.size, device=dev)
-    fns = {k: (lambda m=m.to(dev): m(GeometricTensor(x, m.in_type)).tensor) for k, m in layers.items()}
+    for m in layers.values():
+        m.to(dev)
+    fns = {k: (lambda m=m: m(GeometricTensor(x, m.in_type)).tensor) for k, m in layers.items()}
     fns["torch ELU"] = lambda: F.elu(x)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     times: dict[str, list[float]] = {k: [] for k in fns}
