@@ -194,3 +194,21 @@ def test_export_is_torch_only_and_scriptable(name, head):
     kw = {"N": 5} if name in ("SO2", "O2") else {"grid_kind": "thomson", "N": 24}
     layer = FourierELU(GSPACES[name](), 2, 1 if "3" in name else 2, sampling="adaptive", learnable_head=head, **kw)
     assert_export(layer, spatial=3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", ["SO2", "O3"])
+def test_cuda_matches_cpu_and_stays_exact(name):
+    kw = {"N": 5} if name == "SO2" else {"grid_kind": "thomson", "N": 12}
+    layer = FourierELU(GSPACES[name](), 3, 1 if name == "O3" else 2, sampling="adaptive", **kw)
+    x = torch.randn(4, layer.in_type.size, 3)
+    y_cpu = layer(GeometricTensor(x, layer.in_type)).tensor
+    layer = layer.cuda()
+    y = layer(GeometricTensor(x.cuda(), layer.in_type)).tensor
+    torch.testing.assert_close(y.cpu(), y_cpu, atol=1e-5, rtol=1e-5)
+    G = layer.in_type.fibergroup
+    g = G.sample(3)
+    R_in = torch.as_tensor(layer.in_type.representation(g), dtype=torch.float32, device="cuda")
+    R_out = torch.as_tensor(layer.out_type.representation(g), dtype=torch.float32, device="cuda")
+    y_g = layer(GeometricTensor(torch.einsum("ij,bj...->bi...", R_in, x.cuda()), layer.in_type)).tensor
+    assert ((y_g - torch.einsum("ij,bj...->bi...", R_out, y)).abs().max() / y.abs().max()).item() <= 1e-5
