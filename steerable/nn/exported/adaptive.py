@@ -74,6 +74,15 @@ def irrep_matrices(h: torch.Tensor, slot_a: List[int], slot_b: List[int], dims: 
     return slots[3:]
 
 
+def _norm(v: torch.Tensor) -> torch.Tensor:
+    """``|v|`` over the vector axis ``-2`` of ``(..., n, F)``, as a sum of elementwise squares (a strided
+    ``vector_norm`` over a size-2/3 axis is many times slower); clamped, so the gradient at ``v = 0`` is 0, not NaN."""
+    sq = v[..., 0, :] * v[..., 0, :]
+    for i in range(1, v.shape[-2]):
+        sq = sq + v[..., i, :] * v[..., i, :]
+    return sq.clamp_min(1e-30).sqrt()
+
+
 def frames_from_vectors(v: torch.Tensor, s: Optional[torch.Tensor], eps: float) -> Tuple[torch.Tensor, torch.Tensor]:
     """``(h, ok)``: the orthogonal frames of vectors ``v`` and parities ``s`` (frames on the last axis).
 
@@ -83,7 +92,7 @@ def frames_from_vectors(v: torch.Tensor, s: Optional[torch.Tensor], eps: float) 
     """
     n = v.shape[-2]
     v1 = v[..., 0, :, :]
-    n1 = torch.linalg.vector_norm(v1, 2.0, [-2])
+    n1 = _norm(v1)
     e1 = v1 / n1.clamp_min(eps).unsqueeze(-2)  # clamped: no NaN (values or gradients) in the fallback branch
     ok = n1 > eps
     p = torch.ones_like(n1) if s is None else torch.sign(s)
@@ -95,7 +104,7 @@ def frames_from_vectors(v: torch.Tensor, s: Optional[torch.Tensor], eps: float) 
     else:
         v2 = v[..., 1, :, :]
         w = v2 - (e1 * v2).sum(-2, keepdim=True) * e1
-        n2 = torch.linalg.vector_norm(w, 2.0, [-2])
+        n2 = _norm(w)
         ok = ok & (n2 > eps)
         e2 = w / n2.clamp_min(eps).unsqueeze(-2)
         cols = [e1, e2, p.unsqueeze(-2) * torch.linalg.cross(e1, e2, dim=-2)]
