@@ -21,6 +21,7 @@ STUDIES: dict[str, str] = {
     "learned-equivariance": "steerable.studies.learned_equivariance",
     "mobilenet": "steerable.studies.mobilenet",
     "implicit-kernels": "steerable.studies.implicit_kernels",
+    "adaptive-fourier": "steerable.studies.adaptive_fourier",
 }
 
 

@@ -41,9 +41,11 @@ import torch
 from ...group import FourierTransform, Group, GroupElement, IrreducibleRepresentation, Representation
 from ...gspaces import GSpace
 from ..exported.activations import FourierActivation, fourier_coefficients, fourier_samples
+from ..exported.adaptive import AdaptiveFourierActivation
 from ...gspaces.field_type import FieldType, GeometricTensor
 from ..module import EquivariantModule
 from ._common import Activation, resolve_activation
+from .adaptive import build_adaptive, check_sampling
 
 __all__ = ["FourierPointwise", "FourierELU", "grid_spec", "check_normalize"]
 
@@ -165,14 +167,43 @@ class SampledPointwise(EquivariantModule):
     channels: int
     act: torch.nn.Module
 
+    #: the adaptive-grid forward (``sampling="adaptive"``), or None for the fixed grid
+    adaptive: AdaptiveFourierActivation | None
+
+    def _set_sampling(self, sampling: str, canonicalize: str, learnable_head: bool, eps: float,
+                      rho: Representation, rho_out: Representation) -> None:
+        """Builds ``self.adaptive`` for ``sampling="adaptive"`` from ``A``/``A_pinv`` (see :mod:`.adaptive`)."""
+        check_sampling(sampling, canonicalize, eps)
+        if not isinstance(learnable_head, bool):
+            raise TypeError(f"learnable_head must be a bool, got {learnable_head!r}")
+        self.sampling, self.canonicalize = sampling, canonicalize
+        self.adaptive = None
+        if sampling == "adaptive":
+            G = self.in_type.fibergroup
+            self.adaptive = build_adaptive(G, rho, rho_out, self.A.numpy(), self.A_pinv.numpy(), self.channels,
+                                           self.act, canonicalize, learnable_head, eps)
+
+    @property
+    def fallback_count(self) -> torch.Tensor | None:
+        """Adaptive sampling: how many frames of the last forward fell back to the fixed grid (norm below ``eps``)."""
+        return None if self.adaptive is None else self.adaptive.last_fallbacks
+
     def forward(self, x: GeometricTensor) -> GeometricTensor:
         x = self._check_input(x)
+        if self.adaptive is not None:
+            return GeometricTensor(self.adaptive(x.tensor), self.out_type, x.coords)
         samples = self.act(fourier_samples(x.tensor, self.A, self.channels))
         y = fourier_coefficients(samples, self.A_pinv, list(x.tensor.shape[2:]))
         return GeometricTensor(y, self.out_type, x.coords)
 
     def export(self) -> torch.nn.Module:
-        """A :class:`~steerable.nn.exported.FourierActivation` (torch only)."""
+        """A :class:`~steerable.nn.exported.FourierActivation` (torch only; the adaptive form an
+        :class:`~steerable.nn.exported.adaptive.AdaptiveFourierActivation`)."""
+        if self.adaptive is not None:
+            m = copy.deepcopy(self.adaptive)
+            for sub in m.modules():  # derived buffers are non-persistent in the layer, saved with the export
+                sub._non_persistent_buffers_set.clear()
+            return m
         return FourierActivation(self.A, self.A_pinv, self.channels, copy.deepcopy(self.act))
 
 
@@ -197,6 +228,16 @@ class FourierPointwise(SampledPointwise):
             symmetries).  ``type=`` is accepted as an alias (escnn spelling).
         N: grid size passed to ``G.grid`` (ignored by finite groups).  Default: about 4 samples per
             Fourier coefficient at the band limit, e.g. ``N = 8 L + 4`` for ``SO(2)``/``O(2)``.
+        sampling: ``'fixed'`` (default, the grid above) or ``'adaptive'``: sample on ``{h(c) g_i}`` with an
+            equivariantly predicted ``h(c)``, exactly equivariant for every element of ``SO(2)``,
+            ``O(2)``, ``SO(3)``, ``O(3)`` and every grid with at least as many samples as coefficients
+            (:mod:`steerable.nn.nonlinearities.adaptive`).
+        canonicalize: adaptive only: one ``h`` per ``'field'`` (default) and location, per
+            ``'location'`` (shared by the fields there) or per ``'sample'`` (one for the whole input).
+        learnable_head: adaptive only: predict ``h`` from a learnable equivariant mix of the
+            frequency-1 vectors (and pseudo-scalars) instead of the first ones.
+        eps: adaptive only: where a norm the frame needs is below ``eps``, the fixed grid is used
+            (counted in :attr:`fallback_count` per forward).
         **grid_kwargs: forwarded to ``G.grid`` (e.g. ``seed``).
 
     Attributes:
@@ -206,7 +247,9 @@ class FourierPointwise(SampledPointwise):
 
     def __init__(self, gspace: GSpace, channels: int, irreps: IrrepsSpec, *grid_args: Any, function: Activation = "p_relu",
                  inplace: bool = True, out_irreps: IrrepsSpec | None = None, normalize: bool = True,
-                 grid_kind: str | None = None, N: int | None = None, **grid_kwargs: Any) -> None:
+                 grid_kind: str | None = None, N: int | None = None, sampling: str = "fixed",
+                 canonicalize: str = "field", learnable_head: bool = False, eps: float = 1e-4,
+                 **grid_kwargs: Any) -> None:
         super().__init__()
         if not isinstance(gspace, GSpace):
             raise TypeError(f"gspace must be a GSpace, got {type(gspace).__name__}")
@@ -240,6 +283,7 @@ class FourierPointwise(SampledPointwise):
             _, A_pinv = _transform(G, self.grid, rho_out, L_out)
         self.register_buffer("A", torch.from_numpy(np.ascontiguousarray(A)), persistent=False)
         self.register_buffer("A_pinv", torch.from_numpy(np.ascontiguousarray(A_pinv)), persistent=False)
+        self._set_sampling(sampling, canonicalize, learnable_head, eps, rho, rho_out)
 
     @classmethod
     def field_type(cls, gspace: GSpace, channels: int, irreps: IrrepsSpec) -> FieldType:
@@ -251,7 +295,8 @@ class FourierPointwise(SampledPointwise):
 
     def extra_repr(self) -> str:
         return (f"{self.in_type} -> {self.out_type}, function={self.function}, grid={self.grid_kind}"
-                f"{'' if self.N is None else f'(N={self.N})'} of {len(self.grid)} elements")
+                f"{'' if self.N is None else f'(N={self.N})'} of {len(self.grid)} elements"
+                + ("" if self.adaptive is None else f", sampling=adaptive({self.canonicalize})"))
 
 
 class FourierELU(FourierPointwise):

@@ -100,6 +100,9 @@ class QuotientFourierPointwise(SampledPointwise):
         inplace: accepted for escnn compatibility (the output is always a new tensor).
         out_irreps: the irreps of the output signals (default ``irreps``).
         normalize: only ``True`` (the normalised sampling matrix) is built.
+        sampling, canonicalize, learnable_head, eps: adaptive sampling, as for
+            :class:`~steerable.nn.FourierPointwise` (signals on the sphere ``SO(3)/SO(2)`` get their
+            second frame vector from the frequency-2 coefficients).
         **grid_kwargs: forwarded to ``G.grid``.
 
     The default grid is the whole group for finite groups (exact equivariance) and, for
@@ -109,6 +112,7 @@ class QuotientFourierPointwise(SampledPointwise):
     def __init__(self, gspace: GSpace, subgroup_id: Hashable, channels: int, irreps: int | Sequence[Any],
                  *grid_args: Any, grid: Sequence[GroupElement] | None = None, function: Activation = "p_relu",
                  inplace: bool = True, out_irreps: int | Sequence[Any] | None = None, normalize: bool = True,
+                 sampling: str = "fixed", canonicalize: str = "field", learnable_head: bool = False, eps: float = 1e-4,
                  **grid_kwargs: Any) -> None:
         super().__init__()
         if not isinstance(gspace, GSpace):
@@ -148,10 +152,12 @@ class QuotientFourierPointwise(SampledPointwise):
                                  f"coefficients of {what}; use a larger grid")
         self.register_buffer("A", torch.from_numpy(np.ascontiguousarray(A)), persistent=False)
         self.register_buffer("A_pinv", torch.from_numpy(np.ascontiguousarray(np.linalg.pinv(A_out))), persistent=False)
+        self._set_sampling(sampling, canonicalize, learnable_head, eps, rho, rho_out)
 
     def extra_repr(self) -> str:
         return (f"{self.in_type} -> {self.out_type}, subgroup={self.subgroup_id!r}, function={self.function}, "
-                f"grid of {len(self.grid)} elements")
+                f"grid of {len(self.grid)} elements"
+                + ("" if self.adaptive is None else f", sampling=adaptive({self.canonicalize})"))
 
 
 class QuotientFourierELU(QuotientFourierPointwise):
