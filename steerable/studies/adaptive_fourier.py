@@ -40,7 +40,7 @@ from ..nn.nonlinearities.adaptive import _equivalent
 from ..train import load_data
 from .report import Report
 
-__all__ = ["TITLE", "DEFAULT_SEEDS", "AdaptiveFourierConfig", "QUICK", "FULL", "layer_errors", "SO2Net", "SO3PointNet",
+__all__ = ["TITLE", "DEFAULT_SEEDS", "AdaptiveFourierConfig", "QUICK", "MEDIUM", "FULL", "layer_errors", "SO2Net", "SO3PointNet",
            "peak_bytes", "time_and_memory", "run"]
 
 TITLE = "Fourier nonlinearities: fixed vs adaptive (input-dependent) group grids"
@@ -71,6 +71,8 @@ class AdaptiveFourierConfig:
 
 
 FULL = AdaptiveFourierConfig()
+#: the size of the recorded run in docs/studies/adaptive-fourier (fits a shared 2-core CPU in ~15 min)
+MEDIUM = AdaptiveFourierConfig(n_train=2000, fields=6, epochs=8, n3d_train=1000, n3d_test=500, epochs3d=30)
 QUICK = AdaptiveFourierConfig(pairs=30, planar_N=(5, 8, 16), bands=(2,), so3_grids=(24, 60), n_train=128,
                               n_test=64, fields=3, epochs=1, invariance_images=8, invariance_angles=2, timing_reps=2,
                               n3d_train=100, n3d_test=100, epochs3d=2)
