@@ -100,12 +100,19 @@ class FieldType:
             blocks.append(cache[id(r)])
         return block_diag(*blocks)
 
+    def transform_fibers(self, input: torch.Tensor, element: GroupElement) -> torch.Tensor:
+        """``rho(g) f(x)`` at every point ``x`` (the base space is not moved; escnn's name), for a
+        tensor ``(batch, size, *spatial)``."""
+        if not isinstance(element, GroupElement):
+            raise TypeError(f"expected a GroupElement, got {element.__class__.__name__}")
+        if input.dim() < 2 or input.shape[1] != self.size:
+            raise ValueError(f"expected a tensor of shape (batch, {self.size}, ...), got {tuple(input.shape)}")
+        m = torch.as_tensor(self.fiber_matrix(element), dtype=input.dtype, device=input.device)
+        return torch.einsum("oc,bc...->bo...", m, input)
+
     def transform(self, tensor: torch.Tensor, g: GroupElement, mode: str = "bilinear") -> torch.Tensor:
         """``rho(g) f(A(g)^-1 x)`` for a tensor ``(batch, size, *spatial)``."""
-        if tensor.dim() < 2 or tensor.shape[1] != self.size:
-            raise ValueError(f"expected a tensor of shape (batch, {self.size}, ...), got {tuple(tensor.shape)}")
-        m = torch.as_tensor(self.fiber_matrix(g), dtype=tensor.dtype, device=tensor.device)
-        out = torch.einsum("oc,bc...->bo...", m, tensor)
+        out = self.transform_fibers(tensor, g)
         if tensor.dim() > 2:
             out = self.gspace.transform_signal(out, g, mode)
         return out
@@ -348,6 +355,10 @@ class GeometricTensor:
             A = torch.as_tensor(self.type.gspace.basespace_action(g), dtype=coords.dtype, device=coords.device)
             coords = coords @ A.T
         return GeometricTensor(self.type.transform(self.tensor, g, mode), self.type, coords)
+
+    def transform_fibers(self, element: GroupElement) -> "GeometricTensor":
+        """``rho(g) f(x)``: the fibres transformed, the base space (and ``coords``) left in place."""
+        return GeometricTensor(self.type.transform_fibers(self.tensor, element), self.type, self.coords)
 
     def __rmatmul__(self, g: GroupElement) -> "GeometricTensor":
         """``g @ x`` is ``x.transform(g)``."""

@@ -182,3 +182,22 @@ def test_constructor_type_checks():
         GeometricTensor(t.size, t)
     with pytest.raises(TypeError):
         GeometricTensor(torch.randn(1, t.size), D4.regular_repr)
+
+
+def test_transform_fibers_moves_only_the_fibres() -> None:
+    """escnn's ``transform_fibers``: rho(g) at every pixel, the image not rotated (unlike ``transform``)."""
+    from steerable import gspaces as _gs
+    from steerable import nn as _nn
+
+    gs = _gs.rot2dOnR2(4)
+    t = _nn.FieldType(gs, [gs.regular_repr, gs.irrep(1)])
+    x = _nn.GeometricTensor(torch.randn(2, t.size, 5, 5), t)
+    g = gs.fibergroup.element(1)
+    y = x.transform_fibers(g)
+    rho = torch.as_tensor(t.fiber_matrix(g), dtype=x.tensor.dtype)
+    assert torch.allclose(y.tensor, torch.einsum("oc,bchw->bohw", rho, x.tensor))
+    # transform = transform_fibers then the rotation of the plane
+    assert torch.allclose(x.transform(g).tensor, torch.rot90(y.tensor, 1, (2, 3)), atol=1e-6)
+    assert not torch.allclose(y.tensor, x.transform(g).tensor)
+    with pytest.raises(TypeError, match="GroupElement"):
+        t.transform_fibers(x.tensor, 1)
