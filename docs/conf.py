@@ -78,3 +78,14 @@ sphinx_gallery_conf = {
 # the API pages and the porting table, written before Sphinx looks for its sources
 apiref.write_api(HERE / "api")
 porting_table.write_porting_table(HERE / "_generated" / "porting_table.rst")
+
+
+def _drop_builtin_docstrings(app, what, name, obj, options, lines) -> None:
+    """A constant (``LETTER_STROKES``, a dict) has no docstring of its own: autodoc would show its
+    type's (``dict.__doc__``), which is not about the constant and not valid reST."""
+    if what in ("data", "attribute") and lines and getattr(type(obj), "__doc__", None) == getattr(obj, "__doc__", None):
+        lines[:] = []
+
+
+def setup(app) -> None:
+    app.connect("autodoc-process-docstring", _drop_builtin_docstrings)

@@ -143,7 +143,7 @@ def electron_wavelength(voltage_kv: float) -> float:
 def ctf_2d(N: int, pixel_size: float, defocus_u: torch.Tensor, defocus_v: torch.Tensor | None = None,
            astigmatism_angle: torch.Tensor | float = 0.0, voltage: float = 300.0, cs: float = 2.7,
            amplitude_contrast: float = 0.1, bfactor: float = 0.0, phase_shift: float = 0.0) -> torch.Tensor:
-    """Centred CTFs ``(B, N, N)`` (RELION's sign convention):
+    """Centred CTFs ``(B, N, N)`` (RELION's sign convention)::
 
         gamma(k) = 2 pi (-0.5 df(k) lambda |k|^2 + 0.25 Cs lambda^3 |k|^4) - phase_shift
         CTF(k) = (sqrt(1 - w^2) sin gamma - w cos gamma) exp(-B |k|^2 / 4)
@@ -198,7 +198,7 @@ def simulate(V: torch.Tensor, R: torch.Tensor, shifts: torch.Tensor | None = Non
 
     Args:
         V: ``(N, N, N)``; R: ``(B, 3, 3)``; shifts: ``(B, 2)`` pixels or None; ctf: ``(B, N, N)`` centred
-        (:func:`ctf_2d`) or None; snr: > 0, or None for noiseless images.
+            (:func:`ctf_2d`) or None; snr: > 0, or None for noiseless images.
     """
     N = check_volume(V)
     if method == "real":

@@ -150,7 +150,7 @@ class EquivariantMobileNetV2(nn.Module):
         num_classes, width_mult, in_channels: as in :func:`mobilenet_v2`.
         setting: stage table of ``(t, c, n, s)`` (default MobileNetV2's; ``MOBILENET_V2_TINY_SETTING`` has four stages).
         stem_channels, last_channel: plain widths of the stem and of the last 1x1 layer.
-        channels: ``'params'`` (fields = plain channels / sqrt|G|) or ``'macs'`` (fields = plain channels / |G|).
+        channels: ``'params'`` (fields = plain channels / ``sqrt |G|``) or ``'macs'`` (fields = plain channels / ``|G|``).
         fields: explicit field counts ``[stem, stage 1, ..., last]`` (overrides the rule).
         dropout: before the classifier.
         frequencies_cutoff: band limit of the 3x3 kernel bases (``None``: the library default).

@@ -171,13 +171,14 @@ class R2Conv(_Relaxed, _EquivariantR2Conv):
     """Relaxed steerable 2D convolution: :class:`steerable.nn.R2Conv` whose kernel constraint is
     weighted by a likelihood ``lambda`` over the group (exactly equivariant at uniform ``lambda``).
 
+    The arguments are those of :class:`steerable.nn.R2Conv` (``in_type``, ``out_type``, ``kernel_size``,
+    ``padding``, ``stride``, ``dilation``, ``padding_mode``, ``groups``, ``bias``, ``sigma``,
+    ``frequencies_cutoff``, ``rings``, ``recompute``, ``initialize``, ``maximum_frequency``), and:
+
     Args:
-        in_type, out_type, kernel_size, padding, stride, dilation, padding_mode, groups, bias,
-            sigma, frequencies_cutoff, rings, recompute, initialize, maximum_frequency: as
-            :class:`steerable.nn.R2Conv`.
-        maximum_offset, basis_filter, basis: not available (the relaxed basis is built here).
         likelihood: the :class:`~steerable.partial.GroupLikelihood` on the layer's group
             (pass one object to several layers to share it); ``None``: a new uniform one of band 2.
+        maximum_offset, basis_filter, basis: not available (the relaxed basis is built here).
 
     Shape: as :class:`steerable.nn.R2Conv`.
 
