@@ -40,13 +40,15 @@ def study_results_rst(name: str, studies_dir: Path = STUDIES_DIR, image_prefix: 
     targets = metrics.get("targets")
     if not targets:
         raise ValueError(f"study {name!r}: {path} records no 'targets' (written by Report.finish)")
-    size = "quick mode (tiny sizes, a smoke run)" if metrics.get("quick") else "the full study"
+    size = "quick mode (tiny sizes, a smoke run)" if metrics.get("quick") else "the size described above"
     seconds = metrics.get("seconds")
     lines = [f"Recorded run: {size}" + (f", {seconds:.0f} s." if isinstance(seconds, (int, float)) else "."), "",
              ".. list-table:: Targets, as measured by the recorded run", "   :header-rows: 1",
              "   :widths: 60 30 10", "", "   * - target", "     - measured", "     - met"]
     for t in targets:
-        cells = [str(t.get("target", "")), str(t.get("value", "")), "yes" if t.get("met") else "**no**"]
+        value = t.get("value", "")
+        value = f"{value:.4g}" if isinstance(value, float) else str(value)  # a run's raw float: 4 significant digits
+        cells = [str(t.get("target", "")), value, "yes" if t.get("met") else "**no**"]
         lines += [f"   * - {cells[0]}"] + [f"     - {c}" for c in cells[1:]]
     lines.append("")
     for png in sorted(folder.glob("*.png")):

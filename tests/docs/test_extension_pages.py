@@ -28,7 +28,8 @@ def test_study_has_a_page_with_its_recorded_run(name: str) -> None:
     targets = json.loads((DOCS / "studies" / name / "metrics.json").read_text())["targets"]
     table = "\n".join(lines)
     for t in targets:  # every recorded target is on the page with its measured value
-        assert f"   * - {t['target']}" in table and str(t["value"]) in table
+        value = f"{t['value']:.4g}" if isinstance(t["value"], float) else str(t["value"])
+        assert f"   * - {t['target']}" in table and f"     - {value}" in table
 
 
 def test_missing_run_and_missing_targets_stop_the_build(tmp_path: Path) -> None:
@@ -44,10 +45,10 @@ def test_unmet_targets_are_marked_and_figures_listed(tmp_path: Path) -> None:
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "metrics.json").write_text(json.dumps(
         {"quick": False, "seconds": 12.0, "targets": [{"target": "a", "value": "1", "met": True},
-                                                      {"target": "b", "value": "2", "met": False}]}))
+                                                      {"target": "b", "value": 0.123456789, "met": False}]}))
     (tmp_path / "s" / "fig.png").write_bytes(b"")
     text = "\n".join(studypage.study_results_rst("s", studies_dir=tmp_path))
-    assert "     - yes" in text and "     - **no**" in text and "12 s" in text
+    assert "     - yes" in text and "     - **no**" in text and "12 s" in text and "     - 0.1235" in text
     assert ".. figure:: ../studies/s/fig.png" in text
 
 
