@@ -10,7 +10,7 @@ from .builders import (
     kernels_Pyrito_act_R3, kernels_SO2_act_R2, kernels_SO2_act_R3, kernels_SO2_subgroup_act_R2, kernels_SO3_act_R3,
     kernels_SO3_subgroup_act_R3, kernels_Tetra_act_R3, kernels_Trivial_act_R2, kernels_Trivial_act_R3,
 )
-from .conv_basis import ConvBasis, SteerableConvBasis
+from .conv_basis import ConvBasis, IntertwinerBasis, SteerableConvBasis
 from .filters import CircularShellsBasis, GaussianRadialProfile, PointBasis, SphericalShellsBasis, SteerableFiltersBasis
 from .harmonics import RingSpec, grid_points, harmonic_types, sample_harmonics
 from .numerical import solve_kernel_constraint
@@ -38,7 +38,7 @@ __all__ = [
     "kernels_aliased_Ico_act_R3_icosahedron", "kernels_aliased_Ico_act_R3_dodecahedron",
     "kernels_aliased_Ico_act_R3_icosidodecahedron",
     # convolutions
-    "ConvBasis", "SteerableConvBasis", "OrbitConvBasis",
+    "ConvBasis", "SteerableConvBasis", "OrbitConvBasis", "IntertwinerBasis",
     # escnn's builders
     "kernels_on_point", "kernels_Trivial_act_R2", "kernels_Flip_act_R2", "kernels_CN_act_R2", "kernels_DN_act_R2",
     "kernels_SO2_act_R2", "kernels_O2_act_R2", "kernels_SO2_subgroup_act_R2", "kernels_O2_subgroup_act_R2",

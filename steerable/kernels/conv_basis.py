@@ -31,10 +31,11 @@ import torch
 from ..group import Representation
 from ..gspaces import GSpace
 from .basis import KernelBasis
+from .builders import kernels_on_point
 from .harmonics import RingSpec, _kernel_sizes, grid_points
 from .wigner_eckart import GridKernelBasis
 
-__all__ = ["ConvBasis", "SteerableConvBasis"]
+__all__ = ["ConvBasis", "SteerableConvBasis", "IntertwinerBasis"]
 
 
 class ConvBasis(abc.ABC):
@@ -51,7 +52,12 @@ class ConvBasis(abc.ABC):
         if not isinstance(gspace, GSpace):
             raise TypeError(f"gspace must be a GSpace, got {type(gspace).__name__}")
         self.gspace = gspace
-        self.kernel_size = _kernel_sizes(kernel_size, gspace.dimensionality)[0]
+        if gspace.dimensionality == 0:  # no base space: a single point, the "kernel" is one matrix
+            if kernel_size != 1:
+                raise ValueError(f"a gspace without base space ({gspace.name}) has kernels of size 1, got {kernel_size!r}")
+            self.kernel_size = 1
+        else:
+            self.kernel_size = _kernel_sizes(kernel_size, gspace.dimensionality)[0]
         self.kernel_shape: tuple[int, ...] = (self.kernel_size,) * gspace.dimensionality
         self._pairs: dict[tuple[int, int], tuple[Representation, Representation, KernelBasis]] = {}
 
@@ -61,6 +67,8 @@ class ConvBasis(abc.ABC):
 
     def points(self, dtype: torch.dtype = torch.float64, device: Any = None) -> torch.Tensor:
         """The grid points ``(P, d)``, in the (row-major) order of ``kernel_shape``."""
+        if self.gspace.dimensionality == 0:
+            return torch.zeros(1, 0, dtype=dtype, device=device)
         return torch.as_tensor(grid_points(self.kernel_size, self.gspace.dimensionality), dtype=dtype, device=device)
 
     @abc.abstractmethod
@@ -146,3 +154,36 @@ class SteerableConvBasis(ConvBasis):
     def __repr__(self) -> str:
         return (f"SteerableConvBasis({self.gspace.name}, kernel_size={self.kernel_size}, rings={self.spec.radii}, "
                 f"sigma={self.spec.sigmas}, max_frequencies={self.spec.max_frequencies})")
+
+
+class IntertwinerBasis(ConvBasis):
+    """The equivariant linear maps ``W rho_in(g) = rho_out(g) W`` (Schur's lemma, per pair of irreps):
+    the basis of a layer at a single point, e.g. :class:`~steerable.nn.Linear` on
+    ``gspaces.no_base_space(G)`` or a ``1 x 1`` convolution.
+
+    Args:
+        gspace: any gspace; the maps do not depend on its base space.
+    """
+
+    def __init__(self, gspace: GSpace) -> None:
+        super().__init__(gspace, 1)
+
+    def build_pair(self, in_repr: Representation, out_repr: Representation) -> KernelBasis:
+        return _AtEveryPoint(kernels_on_point(in_repr, out_repr))
+
+    def __repr__(self) -> str:
+        return f"IntertwinerBasis({self.gspace.name})"
+
+
+class _AtEveryPoint(KernelBasis):
+    """A basis on ``R^0`` read as constant kernels on the grid points of any ``R^d``."""
+
+    def __init__(self, basis: KernelBasis) -> None:
+        super().__init__(basis.dim, basis.shape)
+        self.basis = basis
+
+    def sample(self, points: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        return self._write(self.basis.sample(points.new_zeros(points.shape[0], 0)), out)
+
+    def attributes_list(self) -> list[dict]:
+        return self.basis.attributes_list()

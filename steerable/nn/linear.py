@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..kernels import SteerableConvBasis
+from ..kernels import IntertwinerBasis, SteerableConvBasis
 from ._fields import check_field_type, trivial_block_columns
 from .basis_expansion import BlocksBasisExpansion
 from ..gspaces.field_type import FieldType
@@ -51,7 +51,10 @@ class Linear(EquivariantModule):
             raise ValueError(f"Linear: basisexpansion must be 'blocks', got {basisexpansion!r}")
         self.recompute = bool(recompute)
         self.in_type, self.out_type = in_type, out_type
-        self.basisexpansion = BlocksBasisExpansion(in_type, out_type, SteerableConvBasis(in_type.gspace, 1))
+        # on a base space the basis at its origin; without one (no_base_space) the intertwiners themselves
+        # (there are no harmonics on R^0)
+        basis = IntertwinerBasis(in_type.gspace) if in_type.gspace.dimensionality == 0 else SteerableConvBasis(in_type.gspace, 1)
+        self.basisexpansion = BlocksBasisExpansion(in_type, out_type, basis)
         self.weights = torch.nn.Parameter(torch.zeros(self.basisexpansion.dimension))
         self._bias_expansion64 = torch.from_numpy(trivial_block_columns(out_type))
         self.register_buffer("bias_expansion", self._bias_expansion64.float(), persistent=False)

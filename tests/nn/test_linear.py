@@ -121,3 +121,38 @@ def test_linear_dtypes_and_state_dict():
     other = Linear(t_in, t_out)
     other.load_state_dict(lin.state_dict())
     torch.testing.assert_close(other(GeometricTensor(x, t_in)).tensor, y)
+
+
+@pytest.mark.parametrize("make", ["c8", "so3", "o2"])
+def test_linear_without_base_space(make: str) -> None:
+    """escnn's MLPs: ``nn.Linear`` on ``gspaces.no_base_space(G)`` is built from the intertwiners of G
+    and commutes with every element (continuous ones included); its basis has Schur's dimension."""
+    import torch as _torch
+
+    from steerable import gspaces as _gs
+    from steerable import nn as _nn
+
+    G = {"c8": lambda: _gs.rot2dOnR2(8).fibergroup, "so3": lambda: _gs.rot3dOnR3().fibergroup,
+         "o2": lambda: _gs.flipRot2dOnR2(-1).fibergroup}[make]()
+    gs = _gs.no_base_space(G)
+    psi = [p for p in G.irreps() if p.size > 1][0]
+    t_in = _nn.FieldType(gs, [G.trivial_representation, psi, psi])
+    t_out = _nn.FieldType(gs, [psi] * 3 + [G.trivial_representation])
+    lin = _nn.Linear(t_in, t_out).eval()
+    assert lin.weights.numel() == 1 + 2 * 3 * len(psi.endomorphism_basis())
+    x = t_in(_torch.randn(6, t_in.size, dtype=_torch.float32))
+    with _torch.no_grad():
+        y = lin(x)
+        assert y.tensor.abs().max() > 1e-3
+        for g in [G.sample() for _ in range(4)]:
+            assert _torch.allclose(lin(x.transform(g)).tensor, y.transform(g).tensor, atol=1e-5)
+
+
+def test_intertwiner_basis_needs_size_one_without_base_space() -> None:
+    from steerable import gspaces as _gs
+    from steerable.kernels import ConvBasis, IntertwinerBasis
+
+    gs = _gs.no_base_space(_gs.rot2dOnR2(4).fibergroup)
+    assert IntertwinerBasis(gs).kernel_shape == ()
+    with pytest.raises(ValueError, match="kernels of size 1"):
+        ConvBasis.__init__(IntertwinerBasis(gs), gs, 3)
