@@ -4,7 +4,7 @@ For C8 and D8 with 16 regular fields in and out (128 channels), 5x5 kernels, bat
 64x64 inputs and 2 threads, prints the ratios (steerable / Conv2d, medians of interleaved
 runs) of
 
-* eval-mode forward time (the equivariant layer caches its expanded filter: one conv2d),
+* eval-mode forward time, steady state (the equivariant layer caches its expanded filter: one conv2d),
 * train-mode forward + backward time (adds the filter expansion from basis coefficients),
 * memory of one training step: bytes autograd saves for backward plus the output,
 
@@ -68,6 +68,9 @@ def speed(group: str, kinds: list[str], batch: int, size: int, reps: int, fields
         for kd, (layer, wrap, unwrap) in layers.items():
             layer.eval()
             with torch.no_grad():
+                # steady-state inference: escnn expands its filter inside .eval(), steerable on the first
+                # forward after it; one untimed forward puts both on their cached filter
+                unwrap(layer(wrap(x)))
                 res[kd]["eval"].append(_time(lambda: unwrap(layer(wrap(x))), 1))
             layer.train()
             xx = x.clone().requires_grad_(True)
