@@ -2,8 +2,9 @@
 
 Each measurement runs in a fresh interpreter (cold caches: no intertwiner, Clebsch-Gordan or
 restriction computed yet); the imports are done first and not timed; what is timed is building
-the gspace, the representations and the basis.  Runs are interleaved (a1 b1 c1 [escnn a1 b1 c1]
-a2 ...) so load drift on the machine hits every case alike; the median of ``--runs`` is shown.
+the gspace, the representations and the basis (after a ``gc.collect()``: otherwise the first full
+collection of the heap the imports left, about 0.1 s with torch loaded, falls inside the timing).
+Runs are interleaved (a1 b1 c1 [escnn a1 b1 c1] a2 ...) so load drift on the machine hits every case alike; the median of ``--runs`` is shown.
 
 Cases (target for our construction):
 
@@ -44,10 +45,11 @@ CASES = {
 COPIES = {"a": 16, "b": 8, "c": 4}  # escnn field types: copies of the distinct representation(s)
 
 OURS = """
-import json, time
+import gc, json, time
 from steerable.gspaces import rot2dOnR2, rot3dOnR3
 from steerable.group import directsum
 from steerable.kernels import GridKernelBasis
+gc.collect()  # the imports' garbage: a full collection of torch's heap (~0.1 s) would land in the timing
 t0 = time.perf_counter()
 case = {case!r}
 if case == "a":
@@ -68,8 +70,9 @@ print(json.dumps({{"s": t1 - t0, "dim": basis.dim, "size": rho.size}}))
 """
 
 ESCNN = """
-import json, time
+import gc, json, time
 from escnn import gspaces, nn
+gc.collect()  # the imports' garbage: a full collection of torch's heap (~0.1 s) would land in the timing
 t0 = time.perf_counter()
 case, copies = {case!r}, {copies}
 if case == "a":
