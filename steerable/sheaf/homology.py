@@ -33,6 +33,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
@@ -41,6 +42,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from ..group.decompose import single_threaded_blas
 from .complex import SimplicialComplex
 
 __all__ = ["Sheaf", "local_homology_sheaf", "graph_local_homology_sheaf", "helmert_basis", "hop_reach", "euclidean_reach"]
@@ -130,9 +132,9 @@ def _harmonic(d_low: np.ndarray, d_high: np.ndarray, tol: float) -> np.ndarray:
     return V
 
 
-def local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | None = None,
-                         radius: float = 0, points: np.ndarray | None = None, tol: float = 1e-9,
-                         closed_form: bool = True) -> Sheaf:
+def _local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | None = None,
+                          radius: float = 0, points: np.ndarray | None = None, tol: float = 1e-9,
+                          closed_form: bool = True) -> Sheaf:
     """The local homology sheaf ``σ ↦ H_k(K, K ∖ St_r σ)`` with restriction maps induced by inclusions of pairs.
 
     Args:
@@ -207,6 +209,14 @@ def local_homology_sheaf(K: SimplicialComplex, degree: int, on: Sequence[int] | 
     sheaf = Sheaf(K, k, on, np.concatenate(dims), chains, bases, {})
     _fill_restrictions(sheaf)
     return sheaf
+
+
+
+@functools.wraps(_local_homology_sheaf)
+def local_homology_sheaf(*args, **kwargs) -> Sheaf:  # noqa: D103 - the docstring is the wrapped function's
+    # thousands of tiny eigendecompositions (one per star): multi-threaded LAPACK only adds overhead on them
+    with single_threaded_blas():
+        return _local_homology_sheaf(*args, **kwargs)
 
 
 def _fill_restrictions(sheaf: Sheaf) -> None:
