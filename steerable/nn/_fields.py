@@ -73,6 +73,15 @@ def check_same_gspace(in_type: FieldType, out_type: FieldType, layer: str = "") 
         raise ValueError(f"{_prefix(layer)}in_type and out_type must share a gspace: {in_type.gspace} vs {out_type.gspace}")
 
 
+def check_type_pair(in_type: object, out_type: object, dim: int, layer: str = "") -> tuple[FieldType, FieldType]:
+    """The checks of a layer mapping ``in_type`` to ``out_type`` over ``R^dim``: both field types, on
+    one gspace acting on ``R^dim`` (:func:`check_field_type`, :func:`check_same_gspace`)."""
+    check_field_type(in_type, "in_type", layer=layer)
+    check_field_type(out_type, "out_type", layer=layer)
+    check_same_gspace(in_type, out_type, layer)
+    return check_field_type(in_type, "in_type", dim, layer), out_type
+
+
 def check_spatial_dims(layer: object, t: torch.Tensor, dims: int | Sequence[int]) -> None:
     """``ValueError`` unless ``t`` is ``(batch, channels, *spatial)`` with ``len(spatial)`` in ``dims``."""
     allowed = (dims,) if isinstance(dims, int) else tuple(dims)

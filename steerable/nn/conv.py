@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from ..kernels import ConvBasis, SteerableConvBasis
 from .basis_expansion import BlocksBasisExpansion
 from ..gspaces.field_type import FieldType
-from ._fields import trivial_block_columns
+from ._fields import check_type_pair, trivial_block_columns
 from ..gspaces.field_type import GeometricTensor
 from .module import EquivariantModule
 
@@ -76,13 +76,7 @@ class _RdConv(EquivariantModule):
         output_padding: int = 0,
     ) -> None:
         super().__init__()
-        for name, t in (("in_type", in_type), ("out_type", out_type)):
-            if not isinstance(t, FieldType):
-                raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
-        if in_type.gspace != out_type.gspace:
-            raise ValueError(f"in_type and out_type must share a gspace: {in_type.gspace} vs {out_type.gspace}")
-        if in_type.gspace.dimensionality != self._dim:
-            raise ValueError(f"{type(self).__name__} needs a gspace on R^{self._dim}, got {in_type.gspace}")
+        check_type_pair(in_type, out_type, self._dim, type(self).__name__)
         if not isinstance(kernel_size, int) or kernel_size < 1:
             raise ValueError(f"kernel_size must be a positive int, got {kernel_size!r}")
         if groups < 1 or len(in_type) % groups or len(out_type) % groups:

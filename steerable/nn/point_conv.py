@@ -37,7 +37,7 @@ import torch
 from ..gspaces.field_type import FieldType, GeometricTensor
 from ..kernels import EmptyBasisError, PointConvBasis
 from ..kernels.harmonics import harmonic_types, sample_harmonics
-from ._fields import trivial_block_columns
+from ._fields import check_type_pair, trivial_block_columns
 from .graph import check_edge_index
 from .module import EquivariantModule
 
@@ -89,13 +89,7 @@ class PointConvBase(EquivariantModule):
 
     def __init__(self, in_type: FieldType, out_type: FieldType, bias: bool, aggr: str) -> None:
         super().__init__()
-        for name, t in (("in_type", in_type), ("out_type", out_type)):
-            if not isinstance(t, FieldType):
-                raise TypeError(f"{name} must be a FieldType, got {type(t).__name__}")
-        if in_type.gspace != out_type.gspace:
-            raise ValueError(f"in_type and out_type must share a gspace: {in_type.gspace} vs {out_type.gspace}")
-        if in_type.gspace.dimensionality != self._dim:
-            raise ValueError(f"{type(self).__name__} needs a gspace on R^{self._dim}, got {in_type.gspace}")
+        check_type_pair(in_type, out_type, self._dim, type(self).__name__)
         if aggr not in ("sum", "mean"):
             raise ValueError(f"aggr must be 'sum' or 'mean', got {aggr!r}")
         self.in_type, self.out_type, self.aggr = in_type, out_type, aggr
