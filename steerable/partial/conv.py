@@ -125,6 +125,17 @@ class _Relaxed:
     basisexpansion: RelaxedExpansion
     weights: torch.nn.Parameter
 
+    def _build(self, name: str, in_type: FieldType, out_type: FieldType, kernel_size: int, likelihood: GroupLikelihood | None,
+               escnn_only: dict[str, Any], basis_kwargs: dict[str, Any], conv_kwargs: dict[str, Any], initialize: bool) -> None:
+        """The constructor both relaxed convolutions share: checks, the relaxed basis, the parent conv, the likelihood."""
+        _no_escnn_only(name, **escnn_only)
+        lam = _check_likelihood(likelihood, in_type, name)
+        dim = type(self)._dim
+        relaxed = RelaxedConvBasis(in_type.gspace, kernel_size, lam.output_band_limit, **basis_kwargs) \
+            if isinstance(kernel_size, int) and kernel_size >= 1 and in_type.gspace.dimensionality == dim else None
+        super().__init__(in_type, out_type, kernel_size, initialize=False, basis=relaxed, **conv_kwargs)  # type: ignore[call-arg]
+        self._relax(lam, initialize)
+
     def _relax(self, likelihood: GroupLikelihood, initialize: bool) -> None:
         self.basisexpansion = RelaxedExpansion(self.basisexpansion, likelihood)
         self._likelihood_key: tuple | None = None
@@ -201,15 +212,11 @@ class R2Conv(_Relaxed, _EquivariantR2Conv):
                  maximum_offset: int | None = None, recompute: bool = False, basis_filter: Callable[[dict], bool] | None = None,
                  initialize: bool = True, *, maximum_frequency: int | None = None, basis: Any = None,
                  likelihood: GroupLikelihood | None = None) -> None:
-        _no_escnn_only("partial.R2Conv", maximum_offset=maximum_offset, basis_filter=basis_filter, basis=basis)
-        lam = _check_likelihood(likelihood, in_type, "partial.R2Conv")
-        relaxed = RelaxedConvBasis(in_type.gspace, kernel_size, lam.output_band_limit, rings=rings, sigma=sigma,
-                                   maximum_frequency=maximum_frequency, frequencies_cutoff=frequencies_cutoff) \
-            if isinstance(kernel_size, int) and kernel_size >= 1 and in_type.gspace.dimensionality == 2 else None
-        super().__init__(in_type, out_type, kernel_size, padding=padding, stride=stride, dilation=dilation,
-                         padding_mode=padding_mode, groups=groups, bias=bias, recompute=recompute, initialize=False,
-                         basis=relaxed)
-        self._relax(lam, initialize)
+        self._build("partial.R2Conv", in_type, out_type, kernel_size, likelihood,
+                    dict(maximum_offset=maximum_offset, basis_filter=basis_filter, basis=basis),
+                    dict(rings=rings, sigma=sigma, maximum_frequency=maximum_frequency, frequencies_cutoff=frequencies_cutoff),
+                    dict(padding=padding, stride=stride, dilation=dilation, padding_mode=padding_mode, groups=groups,
+                         bias=bias, recompute=recompute), initialize)
 
 
 class R3Conv(_Relaxed, _EquivariantR3Conv):
@@ -233,12 +240,8 @@ class R3Conv(_Relaxed, _EquivariantR3Conv):
                  recompute: bool = False, basis_filter: Callable[[dict], bool] | None = None, initialize: bool = True, *,
                  maximum_offset: int | None = None, maximum_frequency: int | None = None, basis: Any = None,
                  likelihood: GroupLikelihood | None = None) -> None:
-        _no_escnn_only("partial.R3Conv", maximum_offset=maximum_offset, basis_filter=basis_filter, basis=basis)
-        lam = _check_likelihood(likelihood, in_type, "partial.R3Conv")
-        relaxed = RelaxedConvBasis(in_type.gspace, kernel_size, lam.output_band_limit, rings=rings, sigma=sigma,
-                                   maximum_frequency=maximum_frequency, frequencies_cutoff=frequencies_cutoff) \
-            if isinstance(kernel_size, int) and kernel_size >= 1 and in_type.gspace.dimensionality == 3 else None
-        super().__init__(in_type, out_type, kernel_size, padding=padding, stride=stride, dilation=dilation,
-                         padding_mode=padding_mode, groups=groups, bias=bias, recompute=recompute, initialize=False,
-                         basis=relaxed)
-        self._relax(lam, initialize)
+        self._build("partial.R3Conv", in_type, out_type, kernel_size, likelihood,
+                    dict(maximum_offset=maximum_offset, basis_filter=basis_filter, basis=basis),
+                    dict(rings=rings, sigma=sigma, maximum_frequency=maximum_frequency, frequencies_cutoff=frequencies_cutoff),
+                    dict(padding=padding, stride=stride, dilation=dilation, padding_mode=padding_mode, groups=groups,
+                         bias=bias, recompute=recompute), initialize)
